@@ -1,0 +1,55 @@
+import { join } from 'node:path'
+import { z } from 'zod'
+import { StartupError } from './errors.js'
+
+const port = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)
+  .pipe(z.number().max(65535, 'must be at most 65535'))
+
+/** Every setting Trove reads from the environment; nothing else reads process.env. */
+const envSchema = z.object({
+  TROVE_HOST: z.string().min(1).default('127.0.0.1'),
+  TROVE_PORT: port.default(8080),
+  TROVE_DATA_DIR: z.string().min(1).default('./data'),
+  TROVE_DB: z.string().min(1).optional(),
+  TROVE_MASTER_KEY_FILE: z.string().min(1).optional(),
+  TROVE_MASTER_KEY: z.string().min(1).optional(),
+  TROVE_BOOTSTRAP_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+})
+
+export interface Config {
+  host: string
+  port: number
+  dataDir: string
+  /** a file path, or ':memory:' for a throw-away store */
+  dbPath: string
+  masterKeyFile?: string
+  masterKey?: string
+  bootstrapKey?: string
+  logLevel: string
+}
+
+/**
+ * Parses and validates settings. Empty strings count as unset, as shells and compose files
+ * often export `VAR=` for "no value".
+ * @throws StartupError naming every bad variable
+ */
+export function loadConfig (env: Record<string, string | undefined> = process.env): Readonly<Config> {
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('TROVE_') && v !== ''))
+  const parsed = envSchema.safeParse(present)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(issue => `${issue.path.join('.')} ${issue.message}`)
+    throw new StartupError(`invalid setting: ${problems.join('; ')}`)
+  }
+  const e = parsed.data
+  return Object.freeze({
+    host: e.TROVE_HOST,
+    port: e.TROVE_PORT,
+    dataDir: e.TROVE_DATA_DIR,
+    dbPath: e.TROVE_DB ?? join(e.TROVE_DATA_DIR, 'trove.db'),
+    masterKeyFile: e.TROVE_MASTER_KEY_FILE,
+    masterKey: e.TROVE_MASTER_KEY,
+    bootstrapKey: e.TROVE_BOOTSTRAP_KEY,
+    logLevel: e.TROVE_LOG_LEVEL
+  })
+}

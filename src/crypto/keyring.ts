@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto'
+import { IntegrityError, StartupError } from '../errors.js'
+import type { Cipher } from './cipher.js'
+import type { Sodium } from './sodium.js'
+
+/**
+ * Key hierarchy (security.md §3.1): the master key never touches data. It derives a KEK, which
+ * wraps a keyring stored in the database: a check value that tells a wrong master key at start,
+ * data keys numbered by term, and random keys for hashing API keys (and later audit and
+ * fingerprints). Each team's key is derived from a data key, so one team's rows cannot be
+ * decrypted as another's.
+ */
+export type KeyPurpose = 'check' | 'dek' | 'pepper'
+
+export interface KeyringRecord {
+  purpose: KeyPurpose
+  term: number
+  state: 'active' | 'decrypt-only'
+  wrapped: Buffer
+  createdAt: string
+}
+
+export interface Keyring {
+  readonly activeTerm: number
+  /** The key that seals a team's values under a data-key term; undefined for an unknown term. */
+  teamKey (term: number, teamKdfId: number): Uint8Array | undefined
+  /** Random key for the keyed hash of API keys. Random rather than derived, so a rekey keeps keys valid. */
+  readonly pepper: Uint8Array
+}
+
+const CHECK_PLAINTEXT = 'trove-check-v1'
+const KEY_BYTES = 32
+
+function wrapContext (purpose: KeyPurpose, term: number): (string | number)[] {
+  return ['trove-keyring', purpose, term]
+}
+
+function deriveKek (sodium: Sodium, masterKey: Uint8Array): Uint8Array {
+  return sodium.crypto_kdf_derive_from_key(KEY_BYTES, 1, 'trovekek', masterKey)
+}
+
+function wrap (cipher: Cipher, kek: Uint8Array, purpose: KeyPurpose, term: number, material: Uint8Array, now: string): KeyringRecord {
+  return { purpose, term, state: 'active', wrapped: cipher.seal(kek, 0, wrapContext(purpose, term), material), createdAt: now }
+}
+
+/** Fresh keyring rows for a new database. */
+export function createKeyringRecords (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, now: string): KeyringRecord[] {
+  const kek = deriveKek(sodium, masterKey)
+  return [
+    wrap(cipher, kek, 'check', 0, Buffer.from(CHECK_PLAINTEXT), now),
+    wrap(cipher, kek, 'dek', 1, randomBytes(KEY_BYTES), now),
+    wrap(cipher, kek, 'pepper', 0, randomBytes(KEY_BYTES), now)
+  ]
+}
+
+/**
+ * Unwraps the stored keyring with the master key.
+ * @throws StartupError when the master key is not the one the database was created with
+ */
+export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[]): Keyring {
+  const kek = deriveKek(sodium, masterKey)
+  const open = (record: KeyringRecord): Uint8Array =>
+    cipher.open(() => kek, wrapContext(record.purpose, record.term), record.wrapped)
+
+  const check = records.find(r => r.purpose === 'check')
+  if (check === undefined) throw new StartupError('the database has no keyring check value: it was not created by Trove')
+  try {
+    if (Buffer.from(open(check)).toString() !== CHECK_PLAINTEXT) throw new IntegrityError()
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err
+    throw new StartupError('the master key does not match this database: supply the key it was created with (TROVE_MASTER_KEY_FILE or TROVE_MASTER_KEY)')
+  }
+
+  const dataKeys = new Map<number, Uint8Array>()
+  let activeTerm = 0
+  let pepper: Uint8Array | undefined
+  for (const record of records) {
+    if (record.purpose === 'dek') {
+      dataKeys.set(record.term, open(record))
+      if (record.state === 'active') activeTerm = Math.max(activeTerm, record.term)
+    } else if (record.purpose === 'pepper') {
+      pepper = open(record)
+    }
+  }
+  if (activeTerm === 0 || pepper === undefined) throw new StartupError('the keyring in the database is incomplete')
+  sodium.memzero(kek)
+
+  const teamKeys = new Map<string, Uint8Array>()
+  return {
+    activeTerm,
+    pepper,
+    teamKey (term, teamKdfId) {
+      const cacheKey = `${term}:${teamKdfId}`
+      let key = teamKeys.get(cacheKey)
+      if (key === undefined) {
+        const dataKey = dataKeys.get(term)
+        if (dataKey === undefined) return undefined
+        key = sodium.crypto_kdf_derive_from_key(KEY_BYTES, teamKdfId, 'trovedat', dataKey)
+        teamKeys.set(cacheKey, key)
+      }
+      return key
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify'
+import secureJson from 'secure-json-parse'
+import { errors } from '../errors.js'
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i
+
+/**
+ * Bodies are JSON whatever the Content-Type says: Baseten's documented curl example sends
+ * `--data '{...}'` with no JSON header (so curl says x-www-form-urlencoded), and it must work as
+ * written. A body that is not JSON at all is 415; broken JSON sent as JSON is 400. The parse
+ * error is never passed on: V8's message quotes the input, which may hold a secret value.
+ */
+export function acceptJsonWhateverTheContentType (app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    const text = (body as Buffer).toString('utf8')
+    if (text.trim() === '') return done(null, undefined)
+    try {
+      done(null, secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }))
+    } catch {
+      const claimsJson = JSON_TYPE.test(request.headers['content-type'] ?? '')
+      done(claimsJson ? errors.invalidJson() : errors.unsupportedMediaType(), undefined)
+    }
+  })
+}

@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# Build stage: the toolchain compiles better-sqlite3's native addon and the TypeScript; none of it
+# reaches the runtime image.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+# npm ci runs `prepare`, which builds dist/; then the dev dependencies are dropped
+RUN npm ci && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    TROVE_HOST=0.0.0.0 \
+    TROVE_PORT=8080 \
+    TROVE_DATA_DIR=/data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY migrations ./migrations
+COPY package.json openapi.yaml ./
+# the node user (uid 1000) owns only its data folder
+RUN mkdir -p /data && chown node:node /data && chmod 700 /data
+USER node
+VOLUME ["/data"]
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.TROVE_PORT || 8080) + '/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node itself, not npm, receives SIGTERM and shuts down cleanly (compose adds an init with `init: true`)
+CMD ["node", "dist/server.js"]

@@ -1,0 +1,41 @@
+import t from 'tap'
+import { loadConfig } from '../src/config.js'
+
+t.test('defaults match the README', async t => {
+  const config = loadConfig({})
+  t.equal(config.host, '127.0.0.1')
+  t.equal(config.port, 8080)
+  t.equal(config.dataDir, './data')
+  t.equal(config.dbPath, 'data/trove.db')
+  t.equal(config.logLevel, 'info')
+  t.equal(config.masterKey, undefined)
+})
+
+t.test('TROVE_DB defaults to a file in TROVE_DATA_DIR and may be :memory:', async t => {
+  t.equal(loadConfig({ TROVE_DATA_DIR: '/srv/trove' }).dbPath, '/srv/trove/trove.db')
+  t.equal(loadConfig({ TROVE_DB: ':memory:' }).dbPath, ':memory:')
+})
+
+t.test('port 0 means any free port', async t => {
+  t.equal(loadConfig({ TROVE_PORT: '0' }).port, 0)
+})
+
+t.test('a bad setting is refused naming the variable', async t => {
+  const cases: Record<string, string> = {
+    TROVE_PORT: 'eighty',
+    TROVE_LOG_LEVEL: 'loud',
+    TROVE_BOOTSTRAP_KEY: 'short'
+  }
+  for (const [name, value] of Object.entries(cases)) {
+    t.throws(() => loadConfig({ [name]: value }), { name: 'StartupError', message: new RegExp(name) }, name)
+  }
+  t.throws(() => loadConfig({ TROVE_PORT: '70000' }), /TROVE_PORT/)
+})
+
+t.test('empty values count as unset', async t => {
+  t.equal(loadConfig({ TROVE_PORT: '', TROVE_MASTER_KEY: '' }).port, 8080)
+})
+
+t.test('other variables are ignored', async t => {
+  t.equal(loadConfig({ PORT: 'x', HOME: '/root' }).port, 8080)
+})

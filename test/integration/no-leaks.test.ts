@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { startTrove } from '../fixtures/process.js'
+
+/** Every form a leaked secret could take in a file or a log. */
+function forms (secret: string): string[] {
+  const bytes = Buffer.from(secret)
+  return [secret, bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), JSON.stringify(secret).slice(1, -1)]
+}
+
+t.test('a canary value and a canary API key appear in no log, database file or WAL', async t => {
+  const dir = t.testdir()
+  const canaryValue = `canary-value-${randomBytes(12).toString('hex')}`
+  const canaryKey = `canary-key-${randomBytes(12).toString('hex')}`
+  const trove = await startTrove({ TROVE_DATA_DIR: join(dir, 'data'), TROVE_BOOTSTRAP_KEY: canaryKey, TROVE_LOG_LEVEL: 'trace' })
+  t.teardown(() => trove.stop('SIGKILL'))
+  const headers = { authorization: `Bearer ${canaryKey}` }
+  const send = (method: string, path: string, body?: string, contentType?: string) =>
+    fetch(`${trove.url}${path}`, { method, body, headers: { ...headers, ...(contentType === undefined ? {} : { 'content-type': contentType }) } })
+
+  // success paths
+  t.equal((await send('POST', '/v1/secrets', JSON.stringify({ name: 'canary', value: canaryValue }))).status, 200)
+  t.equal((await send('POST', '/v1/secrets', JSON.stringify({ name: 'canary', value: `${canaryValue}\nsecond version` }))).status, 200)
+  const read = await send('GET', '/v1/secrets/canary/value')
+  t.match(await read.text(), canaryValue, 'the value route does return it')
+  const listed = await (await send('GET', '/v1/secrets')).text()
+  t.notOk(listed.includes(canaryValue), 'the list never carries it')
+  // error paths that carry the value in their input
+  const errorResponses = [
+    await send('POST', '/v1/secrets', `{"name": "canary", "value": "${canaryValue}`, 'application/json'),
+    await send('POST', '/v1/secrets', `name=canary&value=${canaryValue}`, 'application/x-www-form-urlencoded'),
+    await send('POST', '/v1/secrets', JSON.stringify({ name: 'bad name', value: canaryValue })),
+    await send('POST', '/v1/secrets', JSON.stringify({ name: 'big', value: canaryValue.repeat(5000) })),
+    await send('POST', '/v1/secrets', JSON.stringify({ name: 'x', value: 1, extra: canaryValue })),
+    await fetch(`${trove.url}/v1/secrets`, { headers: { authorization: `Bearer ${canaryKey}-wrong` } }),
+    await fetch(`${trove.url}/v1/secrets`, { headers: { authorization: `Basic ${canaryKey}` } })
+  ]
+  for (const res of errorResponses) {
+    t.ok(res.status >= 400 && res.status < 500, `error path answered ${res.status}`)
+    const body = await res.text()
+    for (const form of [...forms(canaryValue), ...forms(canaryKey)]) t.notOk(body.includes(form), 'no canary in the error body')
+  }
+
+  const files = ['trove.db', 'trove.db-wal']
+  const searchFiles = (when: string) => {
+    for (const file of files) {
+      const path = join(dir, 'data', file)
+      if (!existsSync(path)) continue
+      const bytes = readFileSync(path)
+      for (const form of [...forms(canaryValue), ...forms(canaryKey)]) {
+        t.notOk(bytes.includes(Buffer.from(form)), `${file} ${when} does not hold ${form.slice(0, 16)}…`)
+      }
+    }
+  }
+  searchFiles('while running')
+  t.equal(await trove.stop(), 0)
+  searchFiles('after shutdown')
+
+  const logs = trove.stdout() + trove.stderr()
+  t.ok(logs.includes('"msg":"incoming request"'), 'trace logging was on')
+  for (const form of [...forms(canaryValue), ...forms(canaryKey)]) t.notOk(logs.includes(form), `logs do not hold ${form.slice(0, 16)}…`)
+})

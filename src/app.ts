@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Logger } from 'pino'
 import authenticate from './http/authenticate.js'
-import { installErrorHandler } from './http/error-handler.js'
+import { frameworkErrorReply, installErrorHandler } from './http/error-handler.js'
 import { acceptJsonWhateverTheContentType } from './http/json-body.js'
 import healthRoutes from './routes/health.js'
 import secretRoutes from './routes/secrets.js'
@@ -34,7 +34,11 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     // names may be 253 characters; the default 100 would turn long ones into 404s
     routerOptions: { maxParamLength: 1024 },
     requestTimeout: 30_000,
-    return503OnClosing: true
+    // a GET's HEAD twin would decrypt a value only to throw it away; the API has no HEAD
+    exposeHeadRoutes: false,
+    // the error handler answers 503 with Trove's error body while closing
+    return503OnClosing: false,
+    frameworkErrors: (error, _request, reply) => frameworkErrorReply(error, reply)
   }) as unknown as FastifyInstance
 
   acceptJsonWhateverTheContentType(app, BODY_LIMIT)

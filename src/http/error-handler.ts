@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { AppError, errorBody } from '../errors.js'
 
 interface Mapped {
@@ -30,6 +30,19 @@ function map (err: FastifyError): Mapped {
 }
 
 /**
+ * Errors the router raises before any route or hook runs (a malformed URL, a path parameter
+ * over the length limit) get the same body and headers as every other error.
+ */
+export function frameworkErrorReply (error: FastifyError, reply: FastifyReply): void {
+  const statusCode = error.statusCode ?? 400
+  const code = statusCode === 414 ? 'uri_too_long' : 'bad_url'
+  reply.code(statusCode)
+    .header('cache-control', 'no-store')
+    .header('x-content-type-options', 'nosniff')
+    .send(errorBody(statusCode, code, statusCode === 414 ? 'the request path is too long' : 'the request path is not a valid URL'))
+}
+
+/**
  * What a log may say about an unexpected error: its type, code and where it was thrown. Its
  * message is kept only for Trove's own errors and SQLite's, whose texts never hold data.
  */
@@ -51,6 +64,13 @@ export function installErrorHandler (app: FastifyInstance): void {
     }
     if (mapped.headers !== undefined) reply.headers(mapped.headers)
     reply.code(mapped.statusCode).send(errorBody(mapped.statusCode, mapped.code, mapped.message))
+  })
+
+  // Shutting down: Fastify's own 503 would lack `code`, so Trove answers it.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onRequest', async () => {
+    if (closing) throw new AppError(503, 'shutting_down', 'the server is shutting down; retry shortly', { headers: { connection: 'close', 'retry-after': '1' } })
   })
 
   app.setNotFoundHandler((request, reply) => {

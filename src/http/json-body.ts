@@ -11,6 +11,13 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i
  * error is never passed on: V8's message quotes the input, which may hold a secret value.
  */
 export function acceptJsonWhateverTheContentType (app: FastifyInstance, bodyLimit: number): void {
+  // Fastify refuses a Content-Type it cannot parse before any parser runs; only "is it JSON"
+  // matters here, so every other type, however odd, reaches the catch-all parser.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const type = request.headers['content-type']
+    if (type !== undefined && !JSON_TYPE.test(type)) request.headers['content-type'] = 'application/octet-stream'
+    done()
+  })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     const text = (body as Buffer).toString('utf8')

@@ -27,7 +27,7 @@ t.test('POST /v1/secrets', async t => {
   t.test('the body is JSON whatever the Content-Type says', async t => {
     const { call } = await buildTestApp(t)
     const payload = '{"name": "my_secret", "value": "my_secret_value"}'
-    for (const contentType of [undefined, 'application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-8']) {
+    for (const contentType of [undefined, 'application/x-www-form-urlencoded', 'text/plain', 'application/json; charset=utf-8', 'invalid', 'a/b/c']) {
       const headers: Record<string, string> = contentType === undefined ? {} : { 'content-type': contentType }
       const res = await call({ method: 'POST', url: '/v1/secrets', payload, headers })
       t.equal(res.statusCode, 200, String(contentType))

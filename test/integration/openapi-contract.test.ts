@@ -171,11 +171,22 @@ interface Expect {
   status: number
   code?: string
   target?: FastifyInstance
+  /** what the Content-Type must look like; JSON unless said otherwise */
+  contentType?: RegExp
 }
 
-async function call (
-  tt: Test, operationId: string, request: InjectOptions, expect: Expect
-): Promise<Record<string, unknown>> {
+interface Checked {
+  res: LightMyRequestResponse
+  /** the parsed JSON body, or the text of any other media type */
+  body: unknown
+}
+
+/**
+ * Sends one request and holds the answer to the operation's declared responses: the status is
+ * declared, the Content-Type is one of its media types, the body matches that media type's
+ * schema (parsed for JSON, as text otherwise) and every required header is present and valid.
+ */
+async function check (tt: Test, operationId: string, request: InjectOptions, expect: Expect): Promise<Checked> {
   const op = byId.get(operationId)
   if (op === undefined) throw new Error(`no operation ${operationId} in openapi.yaml`)
   const res: LightMyRequestResponse = await (expect.target ?? app).inject(request)
@@ -188,17 +199,19 @@ async function call (
   const declared = op.spec.responses[String(res.statusCode)]
   if (declared === undefined) {
     tt.fail(`${label}: status ${res.statusCode} is not declared for ${operationId}`, { body: res.body })
-    return {}
+    return { res, body: undefined }
   }
-  tt.match(res.headers['content-type'], /^application\/json\b/, `${label}: content-type`)
-  const media = declared.content?.['application/json']
+  const contentType = String(res.headers['content-type'] ?? '')
+  tt.match(contentType, expect.contentType ?? /^application\/json\b/, `${label}: content-type`)
+  const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase()
+  const media = declared.content?.[mediaType]
   if (media === undefined) {
-    tt.fail(`${label}: ${res.statusCode} declares no application/json content`)
-    return {}
+    tt.fail(`${label}: ${res.statusCode} declares no ${mediaType} content`)
+    return { res, body: undefined }
   }
-  const body = res.json() as Record<string, unknown>
+  const body: unknown = mediaType === 'application/json' ? res.json() : res.body
   const validate = validatorFor(media.schema)
-  tt.ok(validate(body), `${label}: body matches the ${res.statusCode} schema`, {
+  tt.ok(validate(body), `${label}: body matches the ${res.statusCode} ${mediaType} schema`, {
     errors: ajv.errorsText(validate.errors), body
   })
   for (const [name, header] of Object.entries(declared.headers ?? {})) {
@@ -209,8 +222,16 @@ async function call (
       tt.ok(validateHeader(value), `${label}: ${name} header matches its schema`, { value })
     }
   }
-  if (expect.code !== undefined) tt.equal(body.code, expect.code, `${label}: code`)
-  return body
+  if (expect.code !== undefined) tt.equal((body as { code?: unknown } | undefined)?.code, expect.code, `${label}: code`)
+  return { res, body }
+}
+
+/** check() for a JSON answer, giving back its body. */
+async function call (
+  tt: Test, operationId: string, request: InjectOptions, expect: Expect
+): Promise<Record<string, unknown>> {
+  const { body } = await check(tt, operationId, request, expect)
+  return body !== null && typeof body === 'object' ? body as Record<string, unknown> : {}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,7 +305,14 @@ t.test('every route is in the spec with the same operationId', async t => {
     { method: 'GET', url: '/v1/teams/some_team' },
     { method: 'OPTIONS', url: '/v1/secrets' },
     { method: 'GET', url: '/v2/secrets' },
-    { method: 'GET', url: '/' }
+    { method: 'GET', url: '/' },
+    { method: 'POST', url: '/v1/secrets/export' },
+    { method: 'GET', url: '/v1/secrets/my_secret/rollback' },
+    { method: 'POST', url: '/v1/secrets/my_secret/versions' },
+    { method: 'GET', url: '/v1/trash/my_secret' },
+    { method: 'GET', url: '/v1/trash/my_secret/restore' },
+    { method: 'DELETE', url: '/v1/trash' },
+    { method: 'PUT', url: '/v1/teams/some_team/trash/my_secret' }
   ]
   for (const probe of probes) {
     const res = await app.inject({ ...probe, headers: AUTH })
@@ -403,8 +431,23 @@ t.test('a key with no team', async t => {
   t.strictSame(teams, { teams: [] })
   const list = await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets', headers }, { status: 200 })
   t.strictSame(list, { secrets: [] }, 'an empty list is {"secrets": []}')
-  const base = `/v1/teams/${(await trove.store.listTeams())[0]?.id ?? 'none'}/secrets`
+  const paged = await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets?limit=5', headers }, { status: 200 })
+  t.strictSame(paged, { secrets: [], next_cursor: null })
+  t.strictSame(await call(t, 'listTrash', { method: 'GET', url: '/v1/trash', headers }, { status: 200 }), { secrets: [] })
+  await call(t, 'resolveSecrets', { method: 'POST', url: '/v1/secrets/resolve', headers, payload: { names: ['n'] } }, { status: 404, code: 'team_not_found' })
+  await call(t, 'importSecrets', { method: 'POST', url: '/v1/secrets/import?format=dotenv&dry_run=true', headers, payload: 'N=1' },
+    { status: 404, code: 'team_not_found' })
+  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=dotenv', headers }, { status: 404, code: 'team_not_found' })
+  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export', headers }, { status: 404, code: 'team_not_found' })
+  await call(t, 'listSecretVersions', { method: 'GET', url: '/v1/secrets/n/versions', headers }, { status: 404, code: 'team_not_found' })
+  await call(t, 'rollbackSecret', { method: 'POST', url: '/v1/secrets/n/rollback', headers, payload: { version: 1 } }, { status: 404, code: 'team_not_found' })
+  await call(t, 'restoreTrash', { method: 'POST', url: '/v1/trash/n/restore', headers }, { status: 404, code: 'team_not_found' })
+  await call(t, 'destroyTrash', { method: 'DELETE', url: '/v1/trash/n', headers }, { status: 404, code: 'team_not_found' })
+  const teamId = (await trove.store.listTeams())[0]?.id ?? 'none'
+  const base = `/v1/teams/${teamId}/secrets`
   await call(t, 'listTeamSecrets', { method: 'GET', url: base, headers }, { status: 404, code: 'team_not_found' })
+  await call(t, 'listTeamTrash', { method: 'GET', url: `/v1/teams/${teamId}/trash`, headers }, { status: 404, code: 'team_not_found' })
+  await call(t, 'exportTeamSecrets', { method: 'GET', url: `${base}/export?format=json`, headers }, { status: 404, code: 'team_not_found' })
 })
 
 t.test('secrets of a named team', async t => {
@@ -446,28 +489,404 @@ t.test('secrets of a named team', async t => {
     { status: 414, code: 'uri_too_long' })
 })
 
+/** The id of the default team, as the API lists it. */
+async function defaultTeamId (tt: Test): Promise<string> {
+  const teams = await call(tt, 'listTeams', { method: 'GET', url: '/v1/teams', headers: AUTH }, { status: 200 })
+  const team = (teams.teams as { id: string, name: string }[]).find(x => x.name === 'default')
+  if (team === undefined) throw new Error('no default team')
+  return team.id
+}
+
+const upsertRequest = (url: string, name: string, value: string, headers: Record<string, string> = {}): InjectOptions =>
+  ({ method: 'POST', url, headers: { ...AUTH, ...headers }, payload: { name, value } })
+
+t.test('versions, rollback and check-and-set', async t => {
+  const upsert = (name: string, value: string, headers: Record<string, string> = {}) => upsertRequest('/v1/secrets', name, value, headers)
+
+  const first = await check(t, 'upsertSecret', upsert('rotating', 'one'), { status: 200 })
+  t.equal(first.res.headers.etag, '"1"', 'the ETag is the version')
+  t.match((first.body as { fingerprint: string }).fingerprint, /^fp_[A-Za-z0-9_-]{16}$/)
+  const same = await check(t, 'upsertSecret', upsert('rotating', 'one'), { status: 200 })
+  t.equal((same.body as { version: number }).version, 1, 'the same value makes no new version')
+  t.equal((same.body as { fingerprint: string }).fingerprint, (first.body as { fingerprint: string }).fingerprint)
+  const second = await call(t, 'upsertSecret', upsert('rotating', 'two', { 'if-match': '"1"' }), { status: 200 })
+  t.equal(second.version, 2)
+  t.not(second.fingerprint, (first.body as { fingerprint: string }).fingerprint, 'another value, another fingerprint')
+
+  const stale = await call(t, 'upsertSecret', upsert('rotating', 'three', { 'if-match': '"1"' }), { status: 412, code: 'version_mismatch' })
+  t.equal(stale.current_version, 2)
+  await call(t, 'upsertSecret', upsert('rotating', 'two', { 'if-match': 'W/"2"' }), { status: 200 })
+  await call(t, 'upsertSecret', upsert('rotating', 'two', { 'if-match': '*' }), { status: 200 })
+  const absent = await call(t, 'upsertSecret', upsert('never_there', 'v', { 'if-match': '1' }), { status: 412, code: 'version_mismatch' })
+  t.equal(absent.current_version, null, 'no live secret: current_version is null')
+  await call(t, 'upsertSecret', upsert('create_only', 'v', { 'if-none-match': '*' }), { status: 200 })
+  const exists = await call(t, 'upsertSecret', upsert('create_only', 'w', { 'if-none-match': '*' }), { status: 412, code: 'version_mismatch' })
+  t.equal(exists.current_version, 1)
+  await call(t, 'upsertSecret', upsert('rotating', 'x', { 'if-match': 'abc' }), { status: 400, code: 'invalid_precondition' })
+  await call(t, 'upsertSecret', upsert('rotating', 'x', { 'if-match': '"1", "2"' }), { status: 400, code: 'invalid_precondition' })
+  await call(t, 'upsertSecret', upsert('rotating', 'x', { 'if-none-match': '"2"' }), { status: 400, code: 'invalid_precondition' })
+  await call(t, 'upsertSecret', upsert('rotating', 'x', { 'if-match': '2', 'if-none-match': '*' }), { status: 400, code: 'invalid_precondition' })
+
+  const meta = await check(t, 'getSecret', { method: 'GET', url: '/v1/secrets/rotating', headers: AUTH }, { status: 200 })
+  t.equal(meta.res.headers.etag, '"2"')
+
+  const history = await check(t, 'listSecretVersions', { method: 'GET', url: '/v1/secrets/rotating/versions', headers: AUTH }, { status: 200 })
+  t.equal(history.res.headers.etag, '"2"')
+  const versions = (history.body as { versions: { version: number, current: boolean, created_by: string | null, fingerprint: string }[] }).versions
+  t.same(versions.map(v => v.version), [2, 1], 'newest first')
+  t.same(versions.map(v => v.current), [true, false])
+  t.equal(versions[1]?.fingerprint, (first.body as { fingerprint: string }).fingerprint, 'a version keeps its fingerprint')
+  t.type(versions[0]?.created_by, 'string', 'the key that stored it')
+  await call(t, 'listSecretVersions', { method: 'GET', url: '/v1/secrets/no_such_secret/versions', headers: AUTH }, { status: 404, code: 'secret_not_found' })
+  await call(t, 'listSecretVersions', { method: 'GET', url: '/v1/secrets/a%20b/versions', headers: AUTH }, { status: 400, code: 'invalid_name' })
+  await call(t, 'listSecretVersions', { method: 'GET', url: `/v1/secrets/${'n'.repeat(1100)}/versions`, headers: AUTH }, { status: 414, code: 'uri_too_long' })
+
+  const current = await check(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/rotating/value', headers: AUTH }, { status: 200 })
+  t.strictSame(current.body, { name: 'rotating', value: 'two', version: 2 })
+  t.equal(current.res.headers.etag, '"2"')
+  const old = await check(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/rotating/value?version=1', headers: AUTH }, { status: 200 })
+  t.strictSame(old.body, { name: 'rotating', value: 'one', version: 1 })
+  t.equal(old.res.headers.etag, undefined, 'no ETag for an older version')
+  await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/rotating/value?version=9', headers: AUTH }, { status: 404, code: 'version_not_found' })
+  for (const bad of ['0', 'x', '1.5', '-1', '1&version=2']) {
+    await call(t, 'getSecretValue', { method: 'GET', url: `/v1/secrets/rotating/value?version=${bad}`, headers: AUTH }, { status: 400, code: 'invalid_query' })
+  }
+
+  const rollback = (name: string, payload: unknown, headers: Record<string, string> = {}): InjectOptions =>
+    ({ method: 'POST', url: `/v1/secrets/${name}/rollback`, headers: { ...AUTH, ...headers }, payload: payload as string })
+  const rolled = await check(t, 'rollbackSecret', rollback('rotating', { version: 1 }, { 'if-match': '"2"' }), { status: 200 })
+  t.equal((rolled.body as { version: number }).version, 3, 'a rollback is a new version')
+  t.equal(rolled.res.headers.etag, '"3"')
+  t.equal((await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/rotating/value', headers: AUTH }, { status: 200 })).value, 'one')
+  const unchanged = await call(t, 'rollbackSecret', rollback('rotating', { version: 1 }), { status: 200 })
+  t.equal(unchanged.version, 3, 'rolling back to the current value makes no new version')
+  const staleRollback = await call(t, 'rollbackSecret', rollback('rotating', { version: 2 }, { 'if-match': '2' }), { status: 412, code: 'version_mismatch' })
+  t.equal(staleRollback.current_version, 3)
+  await call(t, 'rollbackSecret', rollback('rotating', { version: 9 }), { status: 404, code: 'version_not_found' })
+  await call(t, 'rollbackSecret', rollback('no_such_secret', { version: 1 }), { status: 404, code: 'secret_not_found' })
+  await call(t, 'rollbackSecret', rollback('rotating', { version: 'one' }), { status: 400, code: 'invalid_body' })
+  await call(t, 'rollbackSecret', rollback('rotating', { version: 0 }), { status: 400, code: 'invalid_body' })
+  await call(t, 'rollbackSecret', rollback('rotating', ''), { status: 400, code: 'invalid_body' })
+  await call(t, 'rollbackSecret', rollback('rotating', '{', { 'content-type': 'application/json' }), { status: 400, code: 'invalid_json' })
+  await call(t, 'rollbackSecret', rollback('rotating', { version: 1 }, { 'if-none-match': '*' }), { status: 400, code: 'invalid_precondition' })
+  await call(t, 'rollbackSecret', rollback('a%20b', { version: 1 }), { status: 400, code: 'invalid_name' })
+  await call(t, 'rollbackSecret', rollback('rotating', 'version=1'), { status: 415, code: 'unsupported_media_type' })
+  await call(t, 'rollbackSecret', rollback('rotating', { version: 1, pad: 'a'.repeat(1024 * 1024) }), { status: 413, code: 'body_too_large' })
+  await call(t, 'rollbackSecret', rollback('n'.repeat(1100), { version: 1 }), { status: 414, code: 'uri_too_long' })
+
+  const del = (name: string, headers: Record<string, string> = {}): InjectOptions =>
+    ({ method: 'DELETE', url: `/v1/secrets/${name}`, headers: { ...AUTH, ...headers } })
+  const staleDelete = await call(t, 'deleteSecret', del('rotating', { 'if-match': '"2"' }), { status: 412, code: 'version_mismatch' })
+  t.equal(staleDelete.current_version, 3)
+  await call(t, 'deleteSecret', del('rotating', { 'if-match': 'two' }), { status: 400, code: 'invalid_precondition' })
+  await call(t, 'deleteSecret', del('rotating', { 'if-none-match': '*' }), { status: 400, code: 'invalid_precondition' })
+  await call(t, 'getSecret', { method: 'GET', url: '/v1/secrets/rotating', headers: AUTH }, { status: 200 })
+  await call(t, 'deleteSecret', del('rotating', { 'if-match': '"3"' }), { status: 200 })
+  await call(t, 'deleteSecret', del('create_only', { 'if-match': '*' }), { status: 200 })
+  const gone = await call(t, 'deleteSecret', del('create_only', { 'if-match': '*' }), { status: 412, code: 'version_mismatch' })
+  t.equal(gone.current_version, null, 'with If-Match, a missing secret is 412 rather than 404')
+})
+
+t.test('versions, rollback and check-and-set in a named team', async t => {
+  const base = `/v1/teams/${await defaultTeamId(t)}/secrets`
+  const unknown = '/v1/teams/team_doesnotexist/secrets'
+  await call(t, 'upsertTeamSecret', upsertRequest(base, 'team_rotating', 'one'), { status: 200 })
+  await call(t, 'upsertTeamSecret', upsertRequest(base, 'team_rotating', 'two', { 'if-match': '"1"' }), { status: 200 })
+  const stale = await call(t, 'upsertTeamSecret', upsertRequest(base, 'team_rotating', 'three', { 'if-match': '"1"' }), { status: 412, code: 'version_mismatch' })
+  t.equal(stale.current_version, 2)
+  await call(t, 'upsertTeamSecret', upsertRequest(base, 'team_rotating', 'x', { 'if-match': 'nope' }), { status: 400, code: 'invalid_precondition' })
+  await call(t, 'upsertTeamSecret', upsertRequest('/v1/teams/%E0%A4%A/secrets', 'n', 'v'), { status: 400, code: 'bad_url' })
+
+  const history = await call(t, 'listTeamSecretVersions', { method: 'GET', url: `${base}/team-rotating/versions`, headers: AUTH }, { status: 200 })
+  t.same((history.versions as { version: number }[]).map(v => v.version), [2, 1])
+  await call(t, 'listTeamSecretVersions', { method: 'GET', url: `${base}/no_such_secret/versions`, headers: AUTH }, { status: 404, code: 'secret_not_found' })
+  await call(t, 'listTeamSecretVersions', { method: 'GET', url: `${unknown}/n/versions`, headers: AUTH }, { status: 404, code: 'team_not_found' })
+  await call(t, 'listTeamSecretVersions', { method: 'GET', url: `${base}/a%20b/versions`, headers: AUTH }, { status: 400, code: 'invalid_name' })
+
+  const old = await call(t, 'getTeamSecretValue', { method: 'GET', url: `${base}/team_rotating/value?version=1`, headers: AUTH }, { status: 200 })
+  t.strictSame(old, { name: 'team_rotating', value: 'one', version: 1 })
+  await call(t, 'getTeamSecretValue', { method: 'GET', url: `${base}/team_rotating/value?version=3`, headers: AUTH }, { status: 404, code: 'version_not_found' })
+  await call(t, 'getTeamSecretValue', { method: 'GET', url: `${base}/team_rotating/value?version=zero`, headers: AUTH }, { status: 400, code: 'invalid_query' })
+
+  const rollback = (url: string, payload: unknown, headers: Record<string, string> = {}): InjectOptions =>
+    ({ method: 'POST', url, headers: { ...AUTH, ...headers }, payload: payload as string })
+  const rolled = await call(t, 'rollbackTeamSecret', rollback(`${base}/team_rotating/rollback`, { version: 1 }), { status: 200 })
+  t.equal(rolled.version, 3)
+  await call(t, 'rollbackTeamSecret', rollback(`${base}/team_rotating/rollback`, { version: 2 }, { 'if-match': '2' }), { status: 412, code: 'version_mismatch' })
+  await call(t, 'rollbackTeamSecret', rollback(`${base}/team_rotating/rollback`, { version: 8 }), { status: 404, code: 'version_not_found' })
+  await call(t, 'rollbackTeamSecret', rollback(`${unknown}/n/rollback`, { version: 1 }), { status: 404, code: 'team_not_found' })
+  await call(t, 'rollbackTeamSecret', rollback(`${base}/team_rotating/rollback`, {}), { status: 400, code: 'invalid_body' })
+  await call(t, 'rollbackTeamSecret', rollback(`${base}/team_rotating/rollback`, 'v=1'), { status: 415, code: 'unsupported_media_type' })
+
+  await call(t, 'deleteTeamSecret', { method: 'DELETE', url: `${base}/team_rotating`, headers: { ...AUTH, 'if-match': '1' } }, { status: 412, code: 'version_mismatch' })
+  await call(t, 'deleteTeamSecret', { method: 'DELETE', url: `${base}/team_rotating`, headers: { ...AUTH, 'if-match': '"3"' } }, { status: 200 })
+})
+
+t.test('pages of the list', async t => {
+  for (const name of ['page-a', 'page-b', 'page-c', 'page-d', 'page-e']) {
+    await call(t, 'upsertSecret', upsertRequest('/v1/secrets', name, 'v'), { status: 200 })
+  }
+  const names: string[] = []
+  let cursor: string | null = null
+  let pages = 0
+  do {
+    const query: string = `prefix=page_&limit=2${cursor === null ? '' : `&cursor=${cursor}`}`
+    const page = await call(t, 'listSecrets', { method: 'GET', url: `/v1/secrets?${query}`, headers: AUTH }, { status: 200 })
+    t.ok('next_cursor' in page, 'a page has next_cursor')
+    names.push(...(page.secrets as { name: string }[]).map(s => s.name))
+    cursor = page.next_cursor as string | null
+    pages++
+  } while (cursor !== null && pages < 10)
+  t.equal(pages, 3)
+  t.same(names, ['page-a', 'page-b', 'page-c', 'page-d', 'page-e'], 'every secret once, in order; the prefix is normalised')
+  const defaults = await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets?prefix=page', headers: AUTH }, { status: 200 })
+  t.equal(defaults.next_cursor, null, 'the default page size holds them all')
+  const baseten = await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets', headers: AUTH }, { status: 200 })
+  t.notOk('next_cursor' in baseten, 'without parameters: Baseten\'s shape')
+
+  for (const query of ['limit=0', 'limit=1001', 'limit=x', 'limit=1&limit=2', 'prefix=a%20b', `prefix=${'p'.repeat(254)}`]) {
+    await call(t, 'listSecrets', { method: 'GET', url: `/v1/secrets?${query}`, headers: AUTH }, { status: 400, code: 'invalid_query' })
+  }
+  for (const query of ['cursor=garbage', 'cursor=', `cursor=${Buffer.from('{"a":1}').toString('base64url')}`]) {
+    await call(t, 'listSecrets', { method: 'GET', url: `/v1/secrets?${query}`, headers: AUTH }, { status: 400, code: 'invalid_cursor' })
+  }
+
+  const base = `/v1/teams/${await defaultTeamId(t)}/secrets`
+  const teamPage = await call(t, 'listTeamSecrets', { method: 'GET', url: `${base}?prefix=page&limit=4`, headers: AUTH }, { status: 200 })
+  t.equal((teamPage.secrets as unknown[]).length, 4)
+  t.type(teamPage.next_cursor, 'string')
+  const rest = await call(t, 'listTeamSecrets', { method: 'GET', url: `${base}?prefix=page&limit=4&cursor=${String(teamPage.next_cursor)}`, headers: AUTH }, { status: 200 })
+  t.same((rest.secrets as { name: string }[]).map(s => s.name), ['page-e'])
+  t.equal(rest.next_cursor, null)
+  await call(t, 'listTeamSecrets', { method: 'GET', url: `${base}?limit=1001`, headers: AUTH }, { status: 400, code: 'invalid_query' })
+  await call(t, 'listTeamSecrets', { method: 'GET', url: `${base}?cursor=nope`, headers: AUTH }, { status: 400, code: 'invalid_cursor' })
+})
+
+t.test('resolve', async t => {
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'resolve_me', 'r1'), { status: 200 })
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'and_me', 'line 1\nline 2'), { status: 200 })
+  const resolve = (url: string, payload: unknown, headers: Record<string, string> = {}): InjectOptions =>
+    ({ method: 'POST', url, headers: { ...AUTH, ...headers }, payload: payload as string })
+
+  const found = await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', { names: ['resolve-me', 'and_me', 'not_here', 'not_here'] }), { status: 200 })
+  t.strictSame(found, { secrets: { 'resolve-me': 'r1', and_me: 'line 1\nline 2' }, missing: ['not_here'] }, 'keyed as requested; missing once')
+  t.strictSame(await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', { names: [] }), { status: 200 }), { secrets: {}, missing: [] })
+  await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', { names: 'resolve_me' }), { status: 400, code: 'invalid_body' })
+  await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', { names: [1] }), { status: 400, code: 'invalid_body' })
+  await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', { names: Array.from({ length: 1001 }, () => 'a') }), { status: 400, code: 'invalid_body' })
+  await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', ''), { status: 400, code: 'invalid_body' })
+  await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', { names: ['bad name'] }), { status: 400, code: 'invalid_name' })
+  await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', '{"names": [', { 'content-type': 'application/json' }), { status: 400, code: 'invalid_json' })
+  await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', 'names=a'), { status: 415, code: 'unsupported_media_type' })
+  await call(t, 'resolveSecrets', resolve('/v1/secrets/resolve', { names: [], pad: 'a'.repeat(1024 * 1024) }), { status: 413, code: 'body_too_large' })
+  // GET on the path reads a secret named "resolve"
+  await call(t, 'getSecret', { method: 'GET', url: '/v1/secrets/resolve', headers: AUTH }, { status: 404, code: 'secret_not_found' })
+
+  const base = `/v1/teams/${await defaultTeamId(t)}/secrets`
+  const teamFound = await call(t, 'resolveTeamSecrets', resolve(`${base}/resolve`, { names: ['resolve_me', 'nope'] }), { status: 200 })
+  t.strictSame(teamFound, { secrets: { resolve_me: 'r1' }, missing: ['nope'] })
+  await call(t, 'resolveTeamSecrets', resolve('/v1/teams/team_doesnotexist/secrets/resolve', { names: [] }), { status: 404, code: 'team_not_found' })
+  await call(t, 'resolveTeamSecrets', resolve('/v1/teams/%E0%A4%A/secrets/resolve', { names: [] }), { status: 400, code: 'bad_url' })
+  await call(t, 'resolveTeamSecrets', resolve(`/v1/teams/${'t'.repeat(1100)}/secrets/resolve`, { names: [] }), { status: 414, code: 'uri_too_long' })
+  await call(t, 'resolveTeamSecrets', resolve(`${base}/resolve`, { names: ['..'] }), { status: 400, code: 'invalid_name' })
+  await call(t, 'resolveTeamSecrets', resolve(`${base}/resolve`, 'x'), { status: 415, code: 'unsupported_media_type' })
+})
+
+t.test('import and export', async t => {
+  const importRequest = (url: string, payload: string, contentType = 'text/plain'): InjectOptions =>
+    ({ method: 'POST', url, headers: { ...AUTH, 'content-type': contentType }, payload })
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'IMPORT_SAME', 'same'), { status: 200 })
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'IMPORT_OLD', 'old'), { status: 200 })
+  const file = 'IMPORT_SAME=same\nIMPORT_OLD=new\nIMPORT_NEW="fresh\\nvalue"\n'
+
+  const dry = await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=dotenv&dry_run=true', file), { status: 200 })
+  t.strictSame(dry, {
+    plan: [{ name: 'IMPORT_SAME', action: 'unchanged' }, { name: 'IMPORT_OLD', action: 'update' }, { name: 'IMPORT_NEW', action: 'create' }],
+    applied: false
+  })
+  await call(t, 'getSecret', { method: 'GET', url: '/v1/secrets/IMPORT_NEW', headers: AUTH }, { status: 404, code: 'secret_not_found' })
+  const applied = await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=dotenv&dry_run=false', file), { status: 200 })
+  t.equal(applied.applied, true)
+  t.equal((await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/IMPORT_NEW/value', headers: AUTH }, { status: 200 })).value, 'fresh\nvalue')
+  // the body is the file whatever the Content-Type says, JSON included
+  const asJson = await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=json', '{"IMPORT_JSON": "j"}', 'application/json'), { status: 200 })
+  t.strictSame(asJson, { plan: [{ name: 'IMPORT_JSON', action: 'create' }], applied: true })
+  const asYaml = await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=yaml', 'IMPORT_YAML: "007"\n', 'application/yaml'), { status: 200 })
+  t.strictSame(asYaml, { plan: [{ name: 'IMPORT_YAML', action: 'create' }], applied: true })
+  t.strictSame(await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=dotenv', ''), { status: 200 }), { plan: [], applied: true },
+    'an empty file imports nothing')
+
+  const refused = await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=json', JSON.stringify({ IMPORT_OK: 'v', 'bad name': 'v', IMPORT_NUMBER: 5 })),
+    { status: 400, code: 'invalid_import' })
+  t.equal(refused.applied, false)
+  t.same((refused.plan as { name: string, action: string }[]).filter(item => item.action === 'invalid').map(item => item.name).sort(), ['IMPORT_NUMBER', 'bad name'])
+  await call(t, 'getSecret', { method: 'GET', url: '/v1/secrets/IMPORT_OK', headers: AUTH }, { status: 404, code: 'secret_not_found' })
+  const dryInvalid = await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=dotenv&dry_run=true', 'not a line\n'), { status: 200 })
+  t.match(dryInvalid, { plan: [{ name: '', action: 'invalid', reason: String }], applied: false }, 'a dry run shows invalid entries with 200')
+  await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=toml', 'A=1'), { status: 400, code: 'invalid_format' })
+  await call(t, 'importSecrets', importRequest('/v1/secrets/import', 'A=1'), { status: 400, code: 'invalid_format' })
+  await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=dotenv&dry_run=yes', 'A=1'), { status: 400, code: 'invalid_query' })
+  await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=dotenv', 'A=' + 'x'.repeat(1024 * 1024)), { status: 413, code: 'body_too_large' })
+
+  const exported: Record<string, string> = {}
+  for (const [format, type] of [['dotenv', /^text\/plain; charset=utf-8$/], ['json', /^application\/json; charset=utf-8$/], ['yaml', /^application\/yaml; charset=utf-8$/]] as const) {
+    const { res } = await check(t, 'exportSecrets', { method: 'GET', url: `/v1/secrets/export?format=${format}`, headers: AUTH }, { status: 200, contentType: type })
+    t.equal(res.headers.etag, undefined, `${format}: a file has no ETag`)
+    exported[format] = res.body
+  }
+  t.match(exported.dotenv, /^IMPORT_NEW="fresh\\nvalue"$/m)
+  t.equal((JSON.parse(exported.json ?? '{}') as Record<string, string>).IMPORT_OLD, 'new')
+  const roundTrip = await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=yaml&dry_run=true', exported.yaml ?? ''), { status: 200 })
+  t.ok((roundTrip.plan as { action: string }[]).every(item => item.action === 'unchanged'), 'an export imports back as a no-op')
+  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=xml', headers: AUTH }, { status: 400, code: 'invalid_format' })
+  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=json&format=yaml', headers: AUTH }, { status: 400, code: 'invalid_format' })
+
+  // without a format the path reads the secret literally named "export"
+  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export', headers: AUTH }, { status: 404, code: 'secret_not_found' })
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'export', 'e'), { status: 200 })
+  const literal = await check(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export', headers: AUTH }, { status: 200 })
+  t.match(literal.body, { name: 'export', version: 1 })
+  t.equal(literal.res.headers.etag, '"1"')
+  await call(t, 'deleteSecret', { method: 'DELETE', url: '/v1/secrets/export', headers: AUTH }, { status: 200 })
+  await call(t, 'destroyTrash', { method: 'DELETE', url: '/v1/trash/export', headers: AUTH }, { status: 200 })
+
+  const base = `/v1/teams/${await defaultTeamId(t)}/secrets`
+  const unknown = '/v1/teams/team_doesnotexist/secrets'
+  const teamImport = await call(t, 'importTeamSecrets', importRequest(`${base}/import?format=yaml`, 'IMPORT_TEAM: t\n'), { status: 200 })
+  t.strictSame(teamImport, { plan: [{ name: 'IMPORT_TEAM', action: 'create' }], applied: true })
+  await call(t, 'importTeamSecrets', importRequest(`${base}/import?format=yaml`, '- a\n'), { status: 400, code: 'invalid_import' })
+  await call(t, 'importTeamSecrets', importRequest(`${base}/import?format=ini`, ''), { status: 400, code: 'invalid_format' })
+  await call(t, 'importTeamSecrets', importRequest(`${unknown}/import?format=dotenv`, 'A=1'), { status: 404, code: 'team_not_found' })
+  await call(t, 'importTeamSecrets', importRequest('/v1/teams/%E0%A4%A/secrets/import?format=dotenv', 'A=1'), { status: 400, code: 'bad_url' })
+  await call(t, 'importTeamSecrets', importRequest(`/v1/teams/${'t'.repeat(1100)}/secrets/import?format=dotenv`, 'A=1'), { status: 414, code: 'uri_too_long' })
+  for (const [format, type] of [['dotenv', /^text\/plain\b/], ['json', /^application\/json\b/], ['yaml', /^application\/yaml\b/]] as const) {
+    const { res } = await check(t, 'exportTeamSecrets', { method: 'GET', url: `${base}/export?format=${format}`, headers: AUTH }, { status: 200, contentType: type })
+    t.match(res.body, /IMPORT_TEAM/, `${format}: the team's secrets`)
+  }
+  await call(t, 'exportTeamSecrets', { method: 'GET', url: `${base}/export`, headers: AUTH }, { status: 404, code: 'secret_not_found' })
+  await call(t, 'exportTeamSecrets', { method: 'GET', url: `${base}/export?format=csv`, headers: AUTH }, { status: 400, code: 'invalid_format' })
+  await call(t, 'exportTeamSecrets', { method: 'GET', url: `${unknown}/export?format=json`, headers: AUTH }, { status: 404, code: 'team_not_found' })
+  await call(t, 'exportTeamSecrets', { method: 'GET', url: '/v1/teams/%E0%A4%A/secrets/export?format=json', headers: AUTH }, { status: 400, code: 'bad_url' })
+})
+
+t.test('trash', async t => {
+  const trashed = async (url: string): Promise<{ name: string, version: number }[]> =>
+    (await call(t, url.startsWith('/v1/teams/') ? 'listTeamTrash' : 'listTrash', { method: 'GET', url, headers: AUTH }, { status: 200 })).secrets as { name: string, version: number }[]
+
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'binned', 'one'), { status: 200 })
+  const kept = await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'binned', 'two'), { status: 200 })
+  await call(t, 'deleteSecret', { method: 'DELETE', url: '/v1/secrets/binned', headers: AUTH }, { status: 200 })
+  t.match(await trashed('/v1/trash'), [{ name: 'binned', version: 2 }], 'the deleted secret is in the trash, newest deletion first')
+  await call(t, 'listTrash', { method: 'GET', url: '/v1/trash/', headers: AUTH }, { status: 200 })
+
+  const restore = (url: string, payload?: string, headers: Record<string, string> = {}): InjectOptions =>
+    ({ method: 'POST', url, headers: { ...AUTH, ...headers }, payload })
+  const restored = await check(t, 'restoreTrash', restore('/v1/trash/binned/restore'), { status: 200 })
+  t.match(restored.body, { id: kept.id, name: 'binned', version: 2 }, 'the same secret comes back')
+  t.equal(restored.res.headers.etag, '"2"')
+  t.equal((await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/binned/value?version=1', headers: AUTH }, { status: 200 })).value, 'one',
+    'with its history')
+  await call(t, 'restoreTrash', restore('/v1/trash/binned/restore'), { status: 404, code: 'not_in_trash' })
+
+  // delete, reuse the name, then restoring the old one conflicts
+  await call(t, 'deleteSecret', { method: 'DELETE', url: '/v1/secrets/binned', headers: AUTH }, { status: 200 })
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'binned', 'newer'), { status: 200 })
+  await call(t, 'restoreTrash', restore('/v1/trash/binned/restore'), { status: 409, code: 'name_in_use' })
+  await call(t, 'restoreTrash', restore('/v1/trash/a%20b/restore'), { status: 400, code: 'invalid_name' })
+  await call(t, 'restoreTrash', restore('/v1/trash/binned/restore', '{', { 'content-type': 'application/json' }), { status: 400, code: 'invalid_json' })
+  await call(t, 'restoreTrash', restore('/v1/trash/binned/restore', 'x=y'), { status: 415, code: 'unsupported_media_type' })
+  await call(t, 'restoreTrash', restore('/v1/trash/binned/restore', JSON.stringify({ pad: 'a'.repeat(1024 * 1024) })), { status: 413, code: 'body_too_large' })
+  await call(t, 'restoreTrash', restore(`/v1/trash/${'n'.repeat(1100)}/restore`), { status: 414, code: 'uri_too_long' })
+
+  const destroyed = await call(t, 'destroyTrash', { method: 'DELETE', url: '/v1/trash/binned', headers: AUTH }, { status: 200 })
+  t.strictSame(destroyed, { name: 'binned' })
+  t.notOk((await trashed('/v1/trash')).some(s => s.name === 'binned'), 'destroyed for good')
+  await call(t, 'destroyTrash', { method: 'DELETE', url: '/v1/trash/binned', headers: AUTH }, { status: 404, code: 'not_in_trash' })
+  await call(t, 'destroyTrash', { method: 'DELETE', url: '/v1/trash/a%2Fb', headers: AUTH }, { status: 400, code: 'invalid_name' })
+  await call(t, 'destroyTrash', { method: 'DELETE', url: '/v1/trash/binned', headers: AUTH, payload: 'x=y' }, { status: 415, code: 'unsupported_media_type' })
+  await call(t, 'destroyTrash', { method: 'DELETE', url: `/v1/trash/${'n'.repeat(1100)}`, headers: AUTH }, { status: 414, code: 'uri_too_long' })
+  await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/binned/value', headers: AUTH }, { status: 200 })
+
+  const teamBase = `/v1/teams/${await defaultTeamId(t)}`
+  const unknown = '/v1/teams/team_doesnotexist'
+  await call(t, 'upsertTeamSecret', upsertRequest(`${teamBase}/secrets`, 'team_binned', 'v'), { status: 200 })
+  await call(t, 'deleteTeamSecret', { method: 'DELETE', url: `${teamBase}/secrets/team_binned`, headers: AUTH }, { status: 200 })
+  t.ok((await trashed(`${teamBase}/trash`)).some(s => s.name === 'team_binned'))
+  await call(t, 'listTeamTrash', { method: 'GET', url: `${teamBase}/trash/`, headers: AUTH }, { status: 200 })
+  await call(t, 'listTeamTrash', { method: 'GET', url: `${unknown}/trash`, headers: AUTH }, { status: 404, code: 'team_not_found' })
+  await call(t, 'listTeamTrash', { method: 'GET', url: '/v1/teams/%E0%A4%A/trash', headers: AUTH }, { status: 400, code: 'bad_url' })
+  await call(t, 'listTeamTrash', { method: 'GET', url: `/v1/teams/${'t'.repeat(1100)}/trash`, headers: AUTH }, { status: 414, code: 'uri_too_long' })
+  await call(t, 'restoreTeamTrash', restore(`${teamBase}/trash/team-binned/restore`), { status: 200 })
+  await call(t, 'restoreTeamTrash', restore(`${teamBase}/trash/team_binned/restore`), { status: 404, code: 'not_in_trash' })
+  await call(t, 'restoreTeamTrash', restore(`${unknown}/trash/team_binned/restore`), { status: 404, code: 'team_not_found' })
+  await call(t, 'deleteTeamSecret', { method: 'DELETE', url: `${teamBase}/secrets/team_binned`, headers: AUTH }, { status: 200 })
+  await call(t, 'upsertTeamSecret', upsertRequest(`${teamBase}/secrets`, 'team_binned', 'again'), { status: 200 })
+  await call(t, 'restoreTeamTrash', restore(`${teamBase}/trash/team_binned/restore`), { status: 409, code: 'name_in_use' })
+  await call(t, 'destroyTeamTrash', { method: 'DELETE', url: `${teamBase}/trash/team_binned`, headers: AUTH }, { status: 200 })
+  await call(t, 'destroyTeamTrash', { method: 'DELETE', url: `${teamBase}/trash/team_binned`, headers: AUTH }, { status: 404, code: 'not_in_trash' })
+  await call(t, 'destroyTeamTrash', { method: 'DELETE', url: `${unknown}/trash/team_binned`, headers: AUTH }, { status: 404, code: 'team_not_found' })
+  await call(t, 'destroyTeamTrash', { method: 'DELETE', url: `${teamBase}/trash/a%20b`, headers: AUTH }, { status: 400, code: 'invalid_name' })
+})
+
 t.test('storage failures', async t => {
   const target = faultyApp
-  t.teardown(() => {
+  const clear = (): void => {
     for (const key of Object.keys(faults)) delete faults[key as keyof Store]
-  })
+  }
+  t.teardown(clear)
   await call(t, 'upsertSecret', { method: 'POST', url: '/v1/secrets', headers: AUTH, payload: { name: 'kept', value: 'v' } }, { status: 200, target })
+  await call(t, 'upsertSecret', { method: 'POST', url: '/v1/secrets', headers: AUTH, payload: { name: 'binned', value: 'v' } }, { status: 200, target })
+  await call(t, 'deleteSecret', { method: 'DELETE', url: '/v1/secrets/binned', headers: AUTH }, { status: 200, target })
   const teams = await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: AUTH }, { status: 200, target })
   const teamId = (teams.teams as { id: string }[])[0]?.id ?? 'none'
 
-  faults.upsertSecret = async () => { throw sqliteError('SQLITE_FULL') }
+  faults.upsertSecrets = async () => { throw sqliteError('SQLITE_FULL') }
   await call(t, 'upsertSecret', { method: 'POST', url: '/v1/secrets', headers: AUTH, payload: { name: 'n', value: 'v' } },
     { status: 507, code: 'storage_full', target })
   await call(t, 'upsertTeamSecret', { method: 'POST', url: `/v1/teams/${teamId}/secrets`, headers: AUTH, payload: { name: 'n', value: 'v' } },
     { status: 507, code: 'storage_full', target })
-  faults.upsertSecret = async () => { throw sqliteError('SQLITE_BUSY') }
-  await call(t, 'upsertSecret', { method: 'POST', url: '/v1/secrets', headers: AUTH, payload: { name: 'n', value: 'v' } },
+  await call(t, 'rollbackSecret', { method: 'POST', url: '/v1/secrets/kept/rollback', headers: AUTH, payload: { version: 1 } },
+    { status: 507, code: 'storage_full', target })
+  await call(t, 'rollbackTeamSecret', { method: 'POST', url: `/v1/teams/${teamId}/secrets/kept/rollback`, headers: AUTH, payload: { version: 1 } },
+    { status: 507, code: 'storage_full', target })
+  await call(t, 'importSecrets', { method: 'POST', url: '/v1/secrets/import?format=dotenv', headers: AUTH, payload: 'N=1' },
+    { status: 507, code: 'storage_full', target })
+  await call(t, 'importTeamSecrets', { method: 'POST', url: `/v1/teams/${teamId}/secrets/import?format=dotenv`, headers: AUTH, payload: 'N=1' },
+    { status: 507, code: 'storage_full', target })
+  const dry = await call(t, 'importSecrets', { method: 'POST', url: '/v1/secrets/import?format=dotenv&dry_run=true', headers: AUTH, payload: 'N=1' },
+    { status: 200, target })
+  t.equal(dry.applied, false, 'a dry run does not write')
+  faults.upsertSecrets = async () => { throw sqliteError('SQLITE_BUSY') }
+  const busy = await check(t, 'upsertSecret', { method: 'POST', url: '/v1/secrets', headers: AUTH, payload: { name: 'n', value: 'v' } },
     { status: 503, code: 'storage_busy', target })
-  faults.deleteSecret = async () => { throw sqliteError('SQLITE_FULL') }
+  t.equal(busy.res.headers['retry-after'], '1')
+  faults.trashSecret = async () => { throw sqliteError('SQLITE_FULL') }
   await call(t, 'deleteSecret', { method: 'DELETE', url: '/v1/secrets/kept', headers: AUTH }, { status: 507, code: 'storage_full', target })
+  await call(t, 'deleteTeamSecret', { method: 'DELETE', url: `/v1/teams/${teamId}/secrets/kept`, headers: AUTH }, { status: 507, code: 'storage_full', target })
+  faults.restoreSecret = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'restoreTrash', { method: 'POST', url: '/v1/trash/binned/restore', headers: AUTH }, { status: 507, code: 'storage_full', target })
+  faults.restoreSecret = async () => { throw sqliteError('SQLITE_BUSY') }
+  await call(t, 'restoreTeamTrash', { method: 'POST', url: `/v1/teams/${teamId}/trash/binned/restore`, headers: AUTH }, { status: 503, code: 'storage_busy', target })
+  faults.destroyTrashed = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'destroyTrash', { method: 'DELETE', url: '/v1/trash/binned', headers: AUTH }, { status: 507, code: 'storage_full', target })
+  await call(t, 'destroyTeamTrash', { method: 'DELETE', url: `/v1/teams/${teamId}/trash/binned`, headers: AUTH }, { status: 507, code: 'storage_full', target })
+  faults.listTrash = async () => { throw new Error('unexpected') }
+  await call(t, 'listTrash', { method: 'GET', url: '/v1/trash', headers: AUTH }, { status: 500, code: 'internal_error', target })
+  await call(t, 'listTeamTrash', { method: 'GET', url: `/v1/teams/${teamId}/trash`, headers: AUTH }, { status: 500, code: 'internal_error', target })
+  faults.listVersions = async () => { throw sqliteError('SQLITE_BUSY') }
+  await call(t, 'listSecretVersions', { method: 'GET', url: '/v1/secrets/kept/versions', headers: AUTH }, { status: 503, code: 'storage_busy', target })
+  await call(t, 'listTeamSecretVersions', { method: 'GET', url: `/v1/teams/${teamId}/secrets/kept/versions`, headers: AUTH }, { status: 503, code: 'storage_busy', target })
+  faults.listSecretsPage = async () => { throw new Error('unexpected') }
+  await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets?limit=1', headers: AUTH }, { status: 500, code: 'internal_error', target })
+  await call(t, 'listTeamSecrets', { method: 'GET', url: `/v1/teams/${teamId}/secrets?limit=1`, headers: AUTH }, { status: 500, code: 'internal_error', target })
+  clear()
 
   faults.readVersion = async () => undefined
   await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/kept/value', headers: AUTH }, { status: 500, code: 'integrity_error', target })
+  await call(t, 'resolveSecrets', { method: 'POST', url: '/v1/secrets/resolve', headers: AUTH, payload: { names: ['kept'] } },
+    { status: 500, code: 'integrity_error', target })
+  await call(t, 'rollbackSecret', { method: 'POST', url: '/v1/secrets/kept/rollback', headers: AUTH, payload: { version: 1 } },
+    { status: 500, code: 'integrity_error', target })
   faults.readVersion = async (secretId, version) => {
     const stored = await faultyTrove.store.readVersion(secretId, version)
     if (stored === undefined) return undefined
@@ -476,11 +895,91 @@ t.test('storage failures', async t => {
     return { ...stored, blob }
   }
   await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/kept/value', headers: AUTH }, { status: 500, code: 'integrity_error', target })
+  await call(t, 'getTeamSecretValue', { method: 'GET', url: `/v1/teams/${teamId}/secrets/kept/value`, headers: AUTH }, { status: 500, code: 'integrity_error', target })
+  await call(t, 'resolveTeamSecrets', { method: 'POST', url: `/v1/teams/${teamId}/secrets/resolve`, headers: AUTH, payload: { names: ['kept'] } },
+    { status: 500, code: 'integrity_error', target })
+  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=dotenv', headers: AUTH }, { status: 500, code: 'integrity_error', target })
+  await call(t, 'exportTeamSecrets', { method: 'GET', url: `/v1/teams/${teamId}/secrets/export?format=json`, headers: AUTH },
+    { status: 500, code: 'integrity_error', target })
+  clear()
 
+  faults.findSecrets = async () => { throw new Error('unexpected') }
+  await call(t, 'importSecrets', { method: 'POST', url: '/v1/secrets/import?format=dotenv', headers: AUTH, payload: 'N=1' },
+    { status: 500, code: 'internal_error', target })
   faults.listSecrets = async () => { throw new Error('unexpected') }
   await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets', headers: AUTH }, { status: 500, code: 'internal_error', target })
+  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=yaml', headers: AUTH }, { status: 500, code: 'internal_error', target })
   faults.listTeams = async () => { throw sqliteError('SQLITE_BUSY') }
   await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: AUTH }, { status: 503, code: 'storage_busy', target })
+})
+
+t.test('every /v1 operation answers the HTTP layer\'s errors it declares', async t => {
+  const teamId = await defaultTeamId(t)
+  const long = 'x'.repeat(1100)
+  for (const op of operations.filter(o => o.path.startsWith('/v1/'))) {
+    const { operationId } = op.spec
+    const method = op.method as 'GET'
+    const urlWith = (values: Record<string, string>): string =>
+      op.path.replace(/\{([^}]+)\}/g, (_, name: string) => values[name] ?? 'x')
+    const url = urlWith({ team_id: teamId, secret_name: 'n' })
+    const declares = (status: number): boolean => op.spec.responses[String(status)] !== undefined
+    if (declares(414)) {
+      for (const [, param] of op.path.matchAll(/\{([^}]+)\}/g)) {
+        await call(t, operationId, { method, url: urlWith({ team_id: teamId, secret_name: 'n', [param ?? '']: long }), headers: AUTH },
+          { status: 414, code: 'uri_too_long' })
+      }
+    }
+    // the operations that read a JSON body refuse one that is not JSON, and broken JSON
+    if (declares(415)) {
+      await call(t, operationId, { method, url, headers: AUTH, payload: 'name=n' }, { status: 415, code: 'unsupported_media_type' })
+      await call(t, operationId, { method, url, headers: { ...AUTH, 'content-type': 'application/json' }, payload: '{' },
+        { status: 400, code: 'invalid_json' })
+    }
+    // the import operations read any body as text instead
+    if (operationId.startsWith('import')) {
+      t.notOk(declares(415), `${operationId} declares no 415`)
+      await call(t, operationId, {
+        method, url: `${url}?format=dotenv&dry_run=true`, headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'name=n'
+      }, { status: 200 })
+    }
+    if (declares(413)) {
+      await call(t, operationId, { method, url, headers: AUTH, payload: JSON.stringify({ pad: 'a'.repeat(1024 * 1024) }) },
+        { status: 413, code: 'body_too_large' })
+    }
+  }
+})
+
+t.test('every /v1 operation answers a storage failure as declared', async t => {
+  const target = faultyApp
+  const teams = await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: AUTH }, { status: 200, target })
+  const teamId = (teams.teams as { id: string }[])[0]?.id ?? 'none'
+  t.teardown(() => {
+    for (const key of Object.keys(faults)) delete faults[key as keyof Store]
+  })
+  // what each operation needs to get as far as the store; team twins need the same
+  const needs: Record<string, { query?: string, payload?: unknown }> = {
+    upsertSecret: { payload: { name: 'n', value: 'v' } },
+    rollbackSecret: { payload: { version: 1 } },
+    resolveSecrets: { payload: { names: ['n'] } },
+    importSecrets: { query: '?format=dotenv', payload: 'N=1' },
+    exportSecrets: { query: '?format=dotenv' }
+  }
+  const failures = [
+    { fault: () => sqliteError('SQLITE_BUSY'), status: 503, code: 'storage_busy' },
+    { fault: () => new Error('unexpected'), status: 500, code: 'internal_error' }
+  ]
+  for (const failure of failures) {
+    // every operation looks its team (or the key's teams) up first
+    faults.findTeamById = async () => { throw failure.fault() }
+    faults.findTeamByName = async () => { throw failure.fault() }
+    faults.listTeams = async () => { throw failure.fault() }
+    for (const op of operations.filter(o => o.path.startsWith('/v1/'))) {
+      const need = needs[op.spec.operationId.replace('Team', '')] ?? {}
+      const url = op.path.replace('{team_id}', teamId).replace('{secret_name}', 'n') + (need.query ?? '')
+      await call(t, op.spec.operationId, { method: op.method as 'GET', url, headers: AUTH, payload: need.payload as string | undefined },
+        { status: failure.status, code: failure.code, target })
+    }
+  }
 })
 
 t.test('every operation was driven on its success path and on an error path', async t => {

@@ -4,10 +4,13 @@ import authenticate from './http/authenticate.js'
 import { frameworkErrorReply, installErrorHandler } from './http/error-handler.js'
 import { acceptJsonWhateverTheContentType } from './http/json-body.js'
 import healthRoutes from './routes/health.js'
+import secretFileRoutes from './routes/secret-files.js'
 import secretRoutes from './routes/secrets.js'
 import teamRoutes from './routes/teams.js'
+import trashRoutes from './routes/trash.js'
 import { createApiKeyVerifier } from './services/api-keys-service.js'
 import { createSecretsService } from './services/secrets-service.js'
+import { createTransferService } from './services/transfer-service.js'
 import type { TroveCore } from './trove.js'
 
 /** Room for a 64 KiB value even when JSON escaping makes it several times longer. */
@@ -20,7 +23,14 @@ export interface BuildAppOptions {
   /** a ready pino logger; wins over `logger` */
   loggerInstance?: Logger
   now?: () => Date
+  /** versions kept per secret (TROVE_MAX_VERSIONS, default 20) */
+  maxVersions?: number
+  /** days a deleted secret stays restorable (TROVE_RECOVERY_DAYS, default 7) */
+  recoveryDays?: number
 }
+
+/** How often trashed secrets past their recovery window are destroyed. */
+const PURGE_INTERVAL_MS = 60_000
 
 /**
  * Builds the HTTP app without listening, so tests drive it with `app.inject()` and the process
@@ -49,15 +59,32 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     reply.header('x-content-type-options', 'nosniff')
   })
 
-  const secrets = createSecretsService({ store, cipher, keyring, now: options.now })
+  const secrets = createSecretsService({
+    store, cipher, keyring, now: options.now, maxVersions: options.maxVersions, recoveryDays: options.recoveryDays
+  })
+  const transfer = createTransferService({ store, secrets })
   const verify = createApiKeyVerifier({ store, keyring, now: options.now })
 
   await app.register(healthRoutes, { store })
   await app.register(async api => {
     await api.register(authenticate, { verify })
-    await api.register(secretRoutes, { prefix: '/v1/secrets', secrets, teamScoped: false })
-    await api.register(secretRoutes, { prefix: '/v1/teams/:team_id/secrets', secrets, teamScoped: true })
+    for (const [base, teamScoped] of [['/v1', false], ['/v1/teams/:team_id', true]] as const) {
+      await api.register(secretRoutes, { prefix: `${base}/secrets`, secrets, teamScoped })
+      await api.register(secretFileRoutes, { prefix: `${base}/secrets`, secrets, transfer, teamScoped, bodyLimit: BODY_LIMIT })
+      await api.register(trashRoutes, { prefix: `${base}/trash`, secrets, teamScoped })
+    }
     await api.register(teamRoutes, { prefix: '/v1/teams', secrets })
   })
+
+  // Trashed secrets past their window are destroyed on start and every minute after.
+  let purgeTimer: NodeJS.Timeout | undefined
+  const purge = (): void => {
+    secrets.purgeExpired().catch((err: unknown) => app.log.error({ err: { code: (err as { code?: string }).code } }, 'purging the trash failed'))
+  }
+  app.addHook('onReady', async () => {
+    purge()
+    purgeTimer = setInterval(purge, PURGE_INTERVAL_MS).unref()
+  })
+  app.addHook('onClose', async () => clearInterval(purgeTimer))
   return app
 }

@@ -2,8 +2,8 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { StartupError } from './errors.js'
 
-const port = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)
-  .pipe(z.number().max(65535, 'must be at most 65535'))
+const wholeNumber = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)
+const port = wholeNumber.pipe(z.number().max(65535, 'must be at most 65535'))
 
 /** Every setting Trove reads from the environment; nothing else reads process.env. */
 const envSchema = z.object({
@@ -14,7 +14,9 @@ const envSchema = z.object({
   TROVE_MASTER_KEY_FILE: z.string().min(1).optional(),
   TROVE_MASTER_KEY: z.string().min(1).optional(),
   TROVE_BOOTSTRAP_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
-  TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+  TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TROVE_MAX_VERSIONS: wholeNumber.pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000')).default(20),
+  TROVE_RECOVERY_DAYS: wholeNumber.pipe(z.number().max(3650, 'must be at most 3650')).default(7)
 })
 
 export interface Config {
@@ -27,6 +29,8 @@ export interface Config {
   masterKey?: string
   bootstrapKey?: string
   logLevel: string
+  maxVersions: number
+  recoveryDays: number
 }
 
 /**
@@ -50,6 +54,8 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     masterKeyFile: e.TROVE_MASTER_KEY_FILE,
     masterKey: e.TROVE_MASTER_KEY,
     bootstrapKey: e.TROVE_BOOTSTRAP_KEY,
-    logLevel: e.TROVE_LOG_LEVEL
+    logLevel: e.TROVE_LOG_LEVEL,
+    maxVersions: e.TROVE_MAX_VERSIONS,
+    recoveryDays: e.TROVE_RECOVERY_DAYS
   })
 }

@@ -8,13 +8,16 @@ export class AppError extends Error {
   readonly statusCode: number
   readonly code: string
   readonly headers: Record<string, string>
+  /** extra fields for the body, such as `current_version` on a 412 */
+  readonly details: Record<string, unknown>
 
-  constructor (statusCode: number, code: string, message: string, options?: { cause?: unknown, headers?: Record<string, string> }) {
+  constructor (statusCode: number, code: string, message: string, options?: { cause?: unknown, headers?: Record<string, string>, details?: Record<string, unknown> }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'AppError'
     this.statusCode = statusCode
     this.code = code
     this.headers = options?.headers ?? {}
+    this.details = options?.details ?? {}
   }
 }
 

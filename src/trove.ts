@@ -3,7 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { randomBase62 } from './crypto/api-keys.js'
 import { createCipher, type Cipher } from './crypto/cipher.js'
-import { createKeyringRecords, unlockKeyring, type Keyring } from './crypto/keyring.js'
+import { checkMasterKey, createKeyringRecords, missingKeyringRecords, unlockKeyring, type Keyring } from './crypto/keyring.js'
 import { generateMasterKeyFile, MASTER_KEY_BYTES, parseMasterKey, readMasterKeyFile } from './crypto/master-key.js'
 import { loadSodium } from './crypto/sodium.js'
 import { StartupError } from './errors.js'
@@ -95,7 +95,12 @@ export async function openTrove (options: OpenOptions, log: Warner): Promise<Ope
         adminKey: admin.record
       })
     }
-    const keyring = unlockKeyring(sodium, cipher, masterKey, await store.listKeyring())
+    const stored = await store.listKeyring()
+    // check the master key before adding anything, so a wrong key writes nothing
+    checkMasterKey(sodium, cipher, masterKey, stored)
+    const missing = missingKeyringRecords(sodium, cipher, masterKey, stored, new Date().toISOString())
+    if (missing.length > 0) await store.insertKeyring(missing)
+    const keyring = unlockKeyring(sodium, cipher, masterKey, [...stored, ...missing])
     sodium.memzero(masterKey)
     return { store, keyring, cipher, generatedAdminKey, close: () => store.close() }
   } catch (err) {

@@ -1,4 +1,4 @@
--- The first schema: keyring, teams, secrets with their versions, and API keys.
+-- The first schema: keyring, teams, secrets with their versions and trash, and API keys.
 -- Values are stored only as ciphertext blobs (see src/crypto/cipher.ts); API keys only as keyed hashes.
 
 -- Wrapped key material; see src/crypto/keyring.ts. The master key itself is never stored.
@@ -21,7 +21,9 @@ CREATE TABLE teams (
 ) STRICT;
 
 -- name is shown as first stored; name_key is the normalised form that makes
--- hf-access-token and hf_access_token one secret.
+-- hf-access-token and hf_access_token one secret. A deleted secret stays, with all its versions,
+-- in the trash until purge_at; only live secrets must have unique names, so a name can be reused
+-- while an older secret of that name waits in the trash.
 CREATE TABLE secrets (
   id              TEXT PRIMARY KEY,
   team_kdf_id     INTEGER NOT NULL REFERENCES teams (kdf_id),
@@ -30,16 +32,24 @@ CREATE TABLE secrets (
   current_version INTEGER NOT NULL,
   created_at      TEXT NOT NULL,
   updated_at      TEXT NOT NULL,
-  UNIQUE (team_kdf_id, name_key)
+  deleted_at      TEXT,
+  purge_at        TEXT
 ) STRICT;
 
+CREATE UNIQUE INDEX secrets_live_name ON secrets (team_kdf_id, name_key) WHERE deleted_at IS NULL;
+CREATE INDEX secrets_trash ON secrets (team_kdf_id, name_key, deleted_at) WHERE deleted_at IS NOT NULL;
+CREATE INDEX secrets_purge ON secrets (purge_at) WHERE purge_at IS NOT NULL;
+
+-- fingerprint: a keyed hash of the value (see src/crypto/fingerprint.ts), so an upsert of the
+-- same value is recognised without decrypting anything.
 CREATE TABLE secret_versions (
-  secret_id  TEXT NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
-  version    INTEGER NOT NULL,
-  term       INTEGER NOT NULL,
-  blob       BLOB NOT NULL,
-  created_at TEXT NOT NULL,
-  created_by TEXT,
+  secret_id   TEXT NOT NULL REFERENCES secrets (id) ON DELETE CASCADE,
+  version     INTEGER NOT NULL,
+  term        INTEGER NOT NULL,
+  blob        BLOB NOT NULL,
+  fingerprint TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  created_by  TEXT,
   PRIMARY KEY (secret_id, version)
 ) STRICT;
 

@@ -10,7 +10,10 @@ import type { Sodium } from './sodium.js'
  * fingerprints). Each team's key is derived from a data key, so one team's rows cannot be
  * decrypted as another's.
  */
-export type KeyPurpose = 'check' | 'dek' | 'pepper'
+export type KeyPurpose = 'check' | 'dek' | 'pepper' | 'fingerprint'
+
+/** Random keys with one row each; a database made before a purpose existed gets it on its next start. */
+const RANDOM_KEY_PURPOSES = ['pepper', 'fingerprint'] as const
 
 export interface KeyringRecord {
   purpose: KeyPurpose
@@ -26,6 +29,8 @@ export interface Keyring {
   teamKey (term: number, teamKdfId: number): Uint8Array | undefined
   /** Random key for the keyed hash of API keys. Random rather than derived, so a rekey keeps keys valid. */
   readonly pepper: Uint8Array
+  /** Random key for value fingerprints: equal values have equal fingerprints within one store. */
+  readonly fingerprintKey: Uint8Array
 }
 
 const CHECK_PLAINTEXT = 'trove-check-v1'
@@ -49,8 +54,35 @@ export function createKeyringRecords (sodium: Sodium, cipher: Cipher, masterKey:
   return [
     wrap(cipher, kek, 'check', 0, Buffer.from(CHECK_PLAINTEXT), now),
     wrap(cipher, kek, 'dek', 1, randomBytes(KEY_BYTES), now),
-    wrap(cipher, kek, 'pepper', 0, randomBytes(KEY_BYTES), now)
+    ...missingKeyringRecords(sodium, cipher, masterKey, [], now)
   ]
+}
+
+/** Rows for random-key purposes the stored keyring lacks (added by a newer Trove). */
+export function missingKeyringRecords (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[], now: string): KeyringRecord[] {
+  const kek = deriveKek(sodium, masterKey)
+  return RANDOM_KEY_PURPOSES
+    .filter(purpose => !records.some(r => r.purpose === purpose))
+    .map(purpose => wrap(cipher, kek, purpose, 0, randomBytes(KEY_BYTES), now))
+}
+
+/**
+ * Tells whether the master key is the one the keyring was made with.
+ * @throws StartupError when it is not
+ */
+export function checkMasterKey (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[]): void {
+  const kek = deriveKek(sodium, masterKey)
+  const check = records.find(r => r.purpose === 'check')
+  if (check === undefined) throw new StartupError('the database has no keyring check value: it was not created by Trove')
+  try {
+    const plaintext = cipher.open(() => kek, wrapContext(check.purpose, check.term), check.wrapped)
+    if (Buffer.from(plaintext).toString() !== CHECK_PLAINTEXT) throw new IntegrityError()
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err
+    throw new StartupError('the master key does not match this database: supply the key it was created with (TROVE_MASTER_KEY_FILE or TROVE_MASTER_KEY)')
+  } finally {
+    sodium.memzero(kek)
+  }
 }
 
 /**
@@ -58,37 +90,34 @@ export function createKeyringRecords (sodium: Sodium, cipher: Cipher, masterKey:
  * @throws StartupError when the master key is not the one the database was created with
  */
 export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[]): Keyring {
+  checkMasterKey(sodium, cipher, masterKey, records)
   const kek = deriveKek(sodium, masterKey)
   const open = (record: KeyringRecord): Uint8Array =>
     cipher.open(() => kek, wrapContext(record.purpose, record.term), record.wrapped)
 
-  const check = records.find(r => r.purpose === 'check')
-  if (check === undefined) throw new StartupError('the database has no keyring check value: it was not created by Trove')
-  try {
-    if (Buffer.from(open(check)).toString() !== CHECK_PLAINTEXT) throw new IntegrityError()
-  } catch (err) {
-    if (!(err instanceof IntegrityError)) throw err
-    throw new StartupError('the master key does not match this database: supply the key it was created with (TROVE_MASTER_KEY_FILE or TROVE_MASTER_KEY)')
-  }
-
   const dataKeys = new Map<number, Uint8Array>()
   let activeTerm = 0
-  let pepper: Uint8Array | undefined
+  const randomKeys = new Map<KeyPurpose, Uint8Array>()
   for (const record of records) {
     if (record.purpose === 'dek') {
       dataKeys.set(record.term, open(record))
       if (record.state === 'active') activeTerm = Math.max(activeTerm, record.term)
-    } else if (record.purpose === 'pepper') {
-      pepper = open(record)
+    } else if (record.purpose !== 'check') {
+      randomKeys.set(record.purpose, open(record))
     }
   }
-  if (activeTerm === 0 || pepper === undefined) throw new StartupError('the keyring in the database is incomplete')
+  const pepper = randomKeys.get('pepper')
+  const fingerprintKey = randomKeys.get('fingerprint')
+  if (activeTerm === 0 || pepper === undefined || fingerprintKey === undefined) {
+    throw new StartupError('the keyring in the database is incomplete')
+  }
   sodium.memzero(kek)
 
   const teamKeys = new Map<string, Uint8Array>()
   return {
     activeTerm,
     pepper,
+    fingerprintKey,
     teamKey (term, teamKdfId) {
       const cacheKey = `${term}:${teamKdfId}`
       let key = teamKeys.get(cacheKey)

@@ -6,6 +6,7 @@ interface Mapped {
   code: string
   message: string
   headers?: Record<string, string>
+  details?: Record<string, unknown>
 }
 
 /** Fastify's own client errors, given Trove's codes. */
@@ -17,7 +18,7 @@ const fastifyCodes: Record<string, { code: string, message: string }> = {
 }
 
 function map (err: FastifyError): Mapped {
-  if (err instanceof AppError) return { statusCode: err.statusCode, code: err.code, message: err.message, headers: err.headers }
+  if (err instanceof AppError) return { statusCode: err.statusCode, code: err.code, message: err.message, headers: err.headers, details: err.details }
   const known = fastifyCodes[err.code]
   if (known !== undefined) return { statusCode: err.statusCode ?? 400, ...known }
   // SQLite says why a write failed in its code; none of these messages carry data.
@@ -63,7 +64,7 @@ export function installErrorHandler (app: FastifyInstance): void {
       request.log.error({ err: describe(err) }, 'request failed')
     }
     if (mapped.headers !== undefined) reply.headers(mapped.headers)
-    reply.code(mapped.statusCode).send(errorBody(mapped.statusCode, mapped.code, mapped.message))
+    reply.code(mapped.statusCode).send({ ...mapped.details, ...errorBody(mapped.statusCode, mapped.code, mapped.message) })
   })
 
   // Shutting down: Fastify's own 503 would lack `code`, so Trove answers it.

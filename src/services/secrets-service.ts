@@ -1,23 +1,44 @@
 import { randomBase62 } from '../crypto/api-keys.js'
 import type { Cipher } from '../crypto/cipher.js'
+import { fingerprintValue } from '../crypto/fingerprint.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { AppError, errors } from '../errors.js'
-import type { SecretRecord, SecretVersionRecord, Store, TeamRecord } from '../store/store.js'
+import {
+  VersionConflict,
+  type ExpectedVersion, type SecretRecord, type SecretVersionRecord, type Store, type TeamRecord,
+  type TrashedSecretRecord, type UpsertResult, type UpsertSecretInput, type VersionInfo
+} from '../store/store.js'
 import { secretNameKey, secretNameProblem } from './names.js'
 import type { Principal } from './principal.js'
 
 export const DEFAULT_TEAM_NAME = 'default'
 export const MAX_VALUE_BYTES = 64 * 1024
+export const MAX_PAGE_SIZE = 1000
 
 export interface SecretsServiceDeps {
   store: Store
   cipher: Cipher
   keyring: Keyring
   now?: () => Date
+  /** versions kept per secret (TROVE_MAX_VERSIONS) */
+  maxVersions?: number
+  /** days a deleted secret can be restored (TROVE_RECOVERY_DAYS) */
+  recoveryDays?: number
 }
 
 /** Where a request points: a team id from the path, or the caller's primary team. */
 export type TeamRef = string | undefined
+
+export interface PageRequest {
+  limit: number
+  cursor?: string
+  prefix?: string
+}
+
+export interface Page {
+  secrets: SecretRecord[]
+  nextCursor: string | null
+}
 
 /**
  * The additional data binds a ciphertext to its team, secret, name and version: a blob copied
@@ -33,9 +54,38 @@ export function checkSecretName (name: string): string {
   return name
 }
 
+/** Why a value cannot be stored, or undefined when it can. */
+export function secretValueProblem (value: string): { status: 400 | 413, reason: string } | undefined {
+  if (!value.isWellFormed()) return { status: 400, reason: 'value must be valid Unicode text (it holds a lone surrogate)' }
+  if (Buffer.byteLength(value, 'utf8') > MAX_VALUE_BYTES) return { status: 413, reason: `the value is larger than ${MAX_VALUE_BYTES} bytes` }
+  return undefined
+}
+
+function conflict (err: VersionConflict): AppError {
+  const message = err.current === null
+    ? 'the secret does not exist, so the If-Match condition fails'
+    : `the secret is at version ${err.current}, not the version in If-Match`
+  return new AppError(412, 'version_mismatch', message, { details: { current_version: err.current } })
+}
+
+/** Opaque page cursors: the position after the last secret of a page. */
+function encodeCursor (teamName: string, nameKey: string): string {
+  return Buffer.from(JSON.stringify([teamName, nameKey])).toString('base64url')
+}
+
+function decodeCursor (cursor: string): [string, string] {
+  try {
+    const position: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'))
+    if (Array.isArray(position) && position.length === 2 && position.every(p => typeof p === 'string')) return position as [string, string]
+  } catch {}
+  throw new AppError(400, 'invalid_cursor', 'the cursor is not one this server gave out')
+}
+
 export function createSecretsService (deps: SecretsServiceDeps) {
   const { store, cipher, keyring } = deps
   const now = deps.now ?? (() => new Date())
+  const maxVersions = deps.maxVersions ?? 20
+  const recoveryMs = (deps.recoveryDays ?? 7) * 24 * 60 * 60 * 1000
 
   function mayUse (principal: Principal, team: TeamRecord): boolean {
     return principal.teams === null || principal.teams.includes(team.id)
@@ -63,6 +113,10 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     return teams.filter(team => mayUse(principal, team))
   }
 
+  async function teamsOf (principal: Principal, teamRef: TeamRef | 'all'): Promise<TeamRecord[]> {
+    return teamRef === 'all' ? await visibleTeams(principal) : [await resolveTeam(principal, teamRef)]
+  }
+
   async function find (principal: Principal, teamRef: TeamRef, name: string): Promise<SecretRecord> {
     checkSecretName(name)
     const team = await resolveTeam(principal, teamRef)
@@ -80,52 +134,185 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     return Buffer.from(plaintext).toString('utf8')
   }
 
+  async function readVersionValue (secret: SecretRecord, versionNumber: number): Promise<string> {
+    const version = await store.readVersion(secret.id, versionNumber)
+    if (version === undefined) {
+      if (versionNumber === secret.version) throw new AppError(500, 'integrity_error', 'the current version of a secret is missing')
+      throw new AppError(404, 'version_not_found', `secret "${secret.name}" has no version ${versionNumber} (only the newest ${maxVersions} are kept)`)
+    }
+    return open(secret, version)
+  }
+
+  /** The write of one value, ready for the store; validation happens here, sealing in the transaction. */
+  function prepareUpsert (principal: Principal, team: TeamRecord, name: string, value: string, expected?: ExpectedVersion): UpsertSecretInput {
+    checkSecretName(name)
+    const problem = secretValueProblem(value)
+    if (problem !== undefined) {
+      throw problem.status === 413 ? errors.valueTooLarge(MAX_VALUE_BYTES) : errors.invalidBody(problem.reason)
+    }
+    const plaintext = Buffer.from(value, 'utf8')
+    const nameKey = secretNameKey(name)
+    const term = keyring.activeTerm
+    const key = keyring.teamKey(term, team.kdfId)
+    /* c8 ignore next - the active term always has a key once the keyring is unlocked */
+    if (key === undefined) throw new Error('no key for the active term')
+    return {
+      team,
+      name,
+      nameKey,
+      newId: randomBase62(12),
+      now: now().toISOString(),
+      createdBy: principal.keyId,
+      fingerprint: fingerprintValue(keyring.fingerprintKey, plaintext),
+      expected,
+      maxVersions,
+      seal: secret => ({ term, blob: cipher.seal(key, term, sealContext(team.id, secret.id, nameKey, secret.version), plaintext) })
+    }
+  }
+
+  async function write (inputs: UpsertSecretInput[]): Promise<UpsertResult[]> {
+    try {
+      return await store.upsertSecrets(inputs)
+    } catch (err) {
+      if (err instanceof VersionConflict) throw conflict(err)
+      throw err
+    }
+  }
+
   return {
     resolveTeam,
     visibleTeams,
+    prepareUpsert,
+    write,
+    readVersionValue,
+    fingerprint: (value: string) => fingerprintValue(keyring.fingerprintKey, Buffer.from(value, 'utf8')),
 
-    async upsert (principal: Principal, teamRef: TeamRef, name: string, value: string): Promise<SecretRecord> {
+    async upsert (principal: Principal, teamRef: TeamRef, name: string, value: string, expected?: ExpectedVersion): Promise<UpsertResult> {
       checkSecretName(name)
-      if (!value.isWellFormed()) throw errors.invalidBody('value must be valid Unicode text (it holds a lone surrogate)')
-      const plaintext = Buffer.from(value, 'utf8')
-      if (plaintext.length > MAX_VALUE_BYTES) throw errors.valueTooLarge(MAX_VALUE_BYTES)
       const team = await resolveTeam(principal, teamRef)
-      const nameKey = secretNameKey(name)
-      const term = keyring.activeTerm
-      const key = keyring.teamKey(term, team.kdfId)
-      /* c8 ignore next - the active term always has a key once the keyring is unlocked */
-      if (key === undefined) throw new Error('no key for the active term')
-      return await store.upsertSecret({
-        team,
-        name,
-        nameKey,
-        newId: randomBase62(12),
-        now: now().toISOString(),
-        createdBy: principal.keyId,
-        seal: secret => ({ term, blob: cipher.seal(key, term, sealContext(team.id, secret.id, nameKey, secret.version), plaintext) })
-      })
+      const [result] = await write([prepareUpsert(principal, team, name, value, expected)])
+      return result!
     },
 
     async list (principal: Principal, teamRef: TeamRef | 'all'): Promise<SecretRecord[]> {
-      const teams = teamRef === 'all' ? await visibleTeams(principal) : [await resolveTeam(principal, teamRef)]
+      const teams = await teamsOf(principal, teamRef)
       return await store.listSecrets(teams.map(team => team.id))
+    },
+
+    /**
+     * One page in (team name, name key) order. Each team is read with an index range from the
+     * cursor on, so a page costs the same however many secrets exist.
+     */
+    async listPage (principal: Principal, teamRef: TeamRef | 'all', request: PageRequest): Promise<Page> {
+      const teams = (await teamsOf(principal, teamRef)).sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+      const [afterTeam, afterKey] = request.cursor === undefined ? ['', ''] : decodeCursor(request.cursor)
+      const nameKeyPrefix = request.prefix === undefined ? undefined : secretNameKey(request.prefix)
+      const secrets: SecretRecord[] = []
+      for (const team of teams) {
+        if (team.name < afterTeam) continue
+        const wanted = request.limit + 1 - secrets.length
+        const rows = await store.listSecretsPage({
+          teamId: team.id,
+          afterNameKey: team.name === afterTeam ? afterKey : undefined,
+          nameKeyPrefix,
+          limit: wanted
+        })
+        secrets.push(...rows)
+        if (secrets.length > request.limit) break
+      }
+      const page = secrets.slice(0, request.limit)
+      const last = page.at(-1)
+      return {
+        secrets: page,
+        nextCursor: secrets.length > request.limit && last !== undefined ? encodeCursor(last.teamName, last.nameKey) : null
+      }
     },
 
     get: find,
 
-    async readValue (principal: Principal, teamRef: TeamRef, name: string): Promise<{ secret: SecretRecord, value: string }> {
+    async readValue (principal: Principal, teamRef: TeamRef, name: string, version?: number): Promise<{ secret: SecretRecord, value: string }> {
       const secret = await find(principal, teamRef, name)
-      const version = await store.readVersion(secret.id, secret.version)
-      if (version === undefined) throw new AppError(500, 'integrity_error', 'the current version of a secret is missing')
-      return { secret, value: open(secret, version) }
+      return { secret, value: await readVersionValue(secret, version ?? secret.version) }
     },
 
-    async delete (principal: Principal, teamRef: TeamRef, name: string): Promise<SecretRecord> {
+    async versions (principal: Principal, teamRef: TeamRef, name: string): Promise<{ secret: SecretRecord, versions: VersionInfo[] }> {
+      const secret = await find(principal, teamRef, name)
+      return { secret, versions: await store.listVersions(secret.id) }
+    },
+
+    /** A new version holding version N's value (none if that is already the current value). */
+    async rollback (principal: Principal, teamRef: TeamRef, name: string, version: number, expected?: ExpectedVersion): Promise<UpsertResult> {
+      const secret = await find(principal, teamRef, name)
+      const value = await readVersionValue(secret, version)
+      const team = await resolveTeam(principal, teamRef)
+      const [result] = await write([prepareUpsert(principal, team, secret.name, value, expected)])
+      return result!
+    },
+
+    /** Baseten's delete, made undoable: the secret goes to the trash for the recovery window. */
+    async delete (principal: Principal, teamRef: TeamRef, name: string, expected?: ExpectedVersion): Promise<SecretRecord> {
       checkSecretName(name)
       const team = await resolveTeam(principal, teamRef)
-      const deleted = await store.deleteSecret(team.id, secretNameKey(name))
+      const at = now()
+      let deleted: SecretRecord | undefined
+      try {
+        deleted = await store.trashSecret(team.id, secretNameKey(name), {
+          now: at.toISOString(),
+          purgeAt: new Date(at.getTime() + recoveryMs).toISOString(),
+          expected
+        })
+      } catch (err) {
+        if (err instanceof VersionConflict) throw conflict(err)
+        throw err
+      }
       if (deleted === undefined) throw errors.secretNotFound(name)
       return deleted
+    },
+
+    /** Values of many secrets in one round trip; names resolve with the usual normalisation. */
+    async resolve (principal: Principal, teamRef: TeamRef, names: readonly string[]): Promise<{ secrets: Record<string, string>, missing: string[] }> {
+      for (const name of names) checkSecretName(name)
+      const team = await resolveTeam(principal, teamRef)
+      const found = new Map((await store.findSecrets(team.id, [...new Set(names.map(secretNameKey))])).map(s => [s.nameKey, s]))
+      // no prototype: a secret may be named __proto__
+      const secrets = Object.create(null) as Record<string, string>
+      const missing: string[] = []
+      for (const name of names) {
+        const secret = found.get(secretNameKey(name))
+        if (secret === undefined) {
+          if (!missing.includes(name)) missing.push(name)
+        } else {
+          secrets[name] = await readVersionValue(secret, secret.version)
+        }
+      }
+      return { secrets, missing }
+    },
+
+    async listTrash (principal: Principal, teamRef: TeamRef | 'all'): Promise<TrashedSecretRecord[]> {
+      const teams = await teamsOf(principal, teamRef)
+      return await store.listTrash(teams.map(team => team.id), now().toISOString())
+    },
+
+    async restore (principal: Principal, teamRef: TeamRef, name: string): Promise<SecretRecord> {
+      checkSecretName(name)
+      const team = await resolveTeam(principal, teamRef)
+      const restored = await store.restoreSecret(team.id, secretNameKey(name), now().toISOString())
+      if (restored === undefined) throw new AppError(404, 'not_in_trash', `no deleted secret "${name}" can be restored`)
+      if (restored === 'conflict') throw new AppError(409, 'name_in_use', `a secret named "${name}" exists again; delete or rename it before restoring`)
+      return restored
+    },
+
+    /** Destroys the trashed secrets of that name now; answers the name they were stored under. */
+    async destroy (principal: Principal, teamRef: TeamRef, name: string): Promise<string> {
+      checkSecretName(name)
+      const team = await resolveTeam(principal, teamRef)
+      const destroyed = await store.destroyTrashed(team.id, secretNameKey(name), now().toISOString())
+      if (destroyed === undefined) throw new AppError(404, 'not_in_trash', `no deleted secret "${name}" is in the trash`)
+      return destroyed
+    },
+
+    async purgeExpired (): Promise<number> {
+      return await store.purgeExpired(now().toISOString())
     }
   }
 }

@@ -20,17 +20,51 @@ export interface SecretRecord {
   name: string
   nameKey: string
   version: number
+  /** fingerprint of the current version's value */
+  fingerprint: string
   createdAt: string
   updatedAt: string
 }
 
-export interface SecretVersionRecord {
-  secretId: string
+export interface TrashedSecretRecord extends SecretRecord {
+  deletedAt: string
+  purgeAt: string
+}
+
+export interface VersionInfo {
   version: number
-  term: number
-  blob: Buffer
+  fingerprint: string
   createdAt: string
   createdBy: string | null
+}
+
+export interface SecretVersionRecord extends VersionInfo {
+  secretId: string
+  term: number
+  blob: Buffer
+}
+
+/**
+ * A check-and-set condition: the secret's current version must be this number, '*' (it must
+ * exist) or 'absent' (it must not).
+ */
+export type ExpectedVersion = number | '*' | 'absent'
+
+/** The secret has moved on from the version the caller expected. */
+export class VersionConflict extends Error {
+  constructor (readonly current: number | null) {
+    super(current === null ? 'the secret does not exist' : `the secret is at version ${current}`)
+    this.name = 'VersionConflict'
+  }
+}
+
+export interface PageQuery {
+  teamId: string
+  /** list name keys greater than this one */
+  afterNameKey?: string
+  /** list only name keys that start with this one */
+  nameKeyPrefix?: string
+  limit: number
 }
 
 export interface ApiKeyRecord {
@@ -60,8 +94,21 @@ export interface UpsertSecretInput {
   newId: string
   now: string
   createdBy: string | null
+  /** keyed hash of the value; equal to the current one means nothing changes */
+  fingerprint: string
+  /** check-and-set condition, checked inside the write transaction */
+  expected?: ExpectedVersion
+  /** versions to keep; older ones are deleted */
+  maxVersions: number
   /** Seals the value for the version about to be written; called inside the write transaction. */
   seal: (secret: { id: string, version: number }) => SealedValue
+}
+
+export interface UpsertResult {
+  secret: SecretRecord
+  /** false when the value equalled the current one and no version was made */
+  changed: boolean
+  created: boolean
 }
 
 export interface InitialState {
@@ -82,14 +129,36 @@ export interface Store {
   findTeamById (id: string): Promise<TeamRecord | undefined>
   findTeamByName (name: string): Promise<TeamRecord | undefined>
 
-  /** Secrets of the given teams, ordered by team then name; metadata only. */
+  insertKeyring (records: readonly KeyringRecord[]): Promise<void>
+
+  /** Live secrets of the given teams, ordered by team name then name key; metadata only. */
   listSecrets (teamIds: readonly string[]): Promise<SecretRecord[]>
+  /** One page of one team's live secrets in name-key order; costs the page, not the total. */
+  listSecretsPage (query: PageQuery): Promise<SecretRecord[]>
   findSecret (teamId: string, nameKey: string): Promise<SecretRecord | undefined>
+  /** Live secrets of one team by name key, in one query. */
+  findSecrets (teamId: string, nameKeys: readonly string[]): Promise<SecretRecord[]>
   readVersion (secretId: string, version: number): Promise<SecretVersionRecord | undefined>
-  /** Creates the secret or adds a version to it, atomically. */
-  upsertSecret (input: UpsertSecretInput): Promise<SecretRecord>
-  /** Removes the secret and every version of it; undefined if there was none. */
-  deleteSecret (teamId: string, nameKey: string): Promise<SecretRecord | undefined>
+  /** Newest first. */
+  listVersions (secretId: string): Promise<VersionInfo[]>
+  /**
+   * Creates secrets or adds versions to them, all in one transaction: every input is applied
+   * or none is. Throws VersionConflict when a check-and-set condition fails.
+   */
+  upsertSecrets (inputs: readonly UpsertSecretInput[]): Promise<UpsertResult[]>
+  /** Moves a live secret with all its versions to the trash; undefined if there was none. */
+  trashSecret (teamId: string, nameKey: string, at: { now: string, purgeAt: string, expected?: ExpectedVersion }): Promise<SecretRecord | undefined>
+  /** Trashed secrets not yet due for purging, newest deletion first. */
+  listTrash (teamIds: readonly string[], now: string): Promise<TrashedSecretRecord[]>
+  /** Brings back the most recently deleted secret of that name; 'conflict' if the name is live again. */
+  restoreSecret (teamId: string, nameKey: string, now: string): Promise<SecretRecord | 'conflict' | undefined>
+  /**
+   * Destroys every trashed secret of that name still in its recovery window, versions and
+   * ciphertexts included; the stored name of the newest, or undefined if there was none.
+   */
+  destroyTrashed (teamId: string, nameKey: string, now: string): Promise<string | undefined>
+  /** Destroys trashed secrets whose recovery window has passed; how many. */
+  purgeExpired (now: string): Promise<number>
 
   /** Answers when the database does. */
   ping (): Promise<void>

@@ -27,6 +27,21 @@ t.test('a canary value and a canary API key appear in no log, database file or W
   t.match(await read.text(), canaryValue, 'the value route does return it')
   const listed = await (await send('GET', '/v1/secrets')).text()
   t.notOk(listed.includes(canaryValue), 'the list never carries it')
+  // routes that handle the value but must not answer with it
+  const quiet = [
+    await send('GET', '/v1/secrets/canary'),
+    await send('GET', '/v1/secrets/canary/versions'),
+    await send('POST', '/v1/secrets/import?format=json&dry_run=true', JSON.stringify({ canary: canaryValue, fresh: canaryValue })),
+    await send('POST', '/v1/secrets/import?format=json', JSON.stringify({ 'bad name': canaryValue, other: canaryValue })),
+    await send('POST', '/v1/secrets/canary/rollback', JSON.stringify({ version: 1 })),
+    await send('DELETE', '/v1/secrets/canary'),
+    await send('GET', '/v1/trash'),
+    await send('POST', '/v1/trash/canary/restore')
+  ]
+  for (const res of quiet) {
+    const body = await res.text()
+    t.notOk(body.includes(canaryValue), `${res.url.replace(trove.url, '')} does not answer with the value`)
+  }
   // error paths that carry the value in their input
   const errorResponses = [
     await send('POST', '/v1/secrets', `{"name": "canary", "value": "${canaryValue}`, 'application/json'),

@@ -33,7 +33,7 @@ t.test('first start, the documented curl command, restart, and a wrong master ke
   --data '{"name": "my_secret", "value": "my_secret_value"}'`
   const { stdout } = await run('sh', ['-c', curl], { env: { PATH: process.env.PATH, BASETEN_API_KEY: adminKey } })
   t.match(JSON.parse(stdout), { id: String, created_at: String, name: 'my_secret', team_name: 'default' })
-  t.same((await get(`${trove.url}/v1/secrets/my_secret/value`, adminKey!)).body, { name: 'my_secret', value: 'my_secret_value' })
+  t.same((await get(`${trove.url}/v1/secrets/my_secret/value`, adminKey!)).body, { name: 'my_secret', value: 'my_secret_value', version: 1 })
 
   t.equal(await trove.stop('SIGTERM'), 0, 'SIGTERM exits 0')
 

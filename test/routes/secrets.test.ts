@@ -21,7 +21,7 @@ t.test('POST /v1/secrets', async t => {
     t.equal(second.json().id, first.id)
     t.equal(second.json().created_at, first.created_at)
     const read = await call({ method: 'GET', url: '/v1/secrets/token/value' })
-    t.same(read.json(), { name: 'token', value: 'two' })
+    t.same(read.json(), { name: 'token', value: 'two', version: 2 })
   })
 
   t.test('the body is JSON whatever the Content-Type says', async t => {
@@ -121,7 +121,7 @@ t.test('GET /v1/secrets/{name} and /value', async t => {
   t.equal(meta.statusCode, 200)
   t.match(meta.json(), { name: 'db-password', team_name: 'default', version: 1 })
   t.notOk(meta.body.includes('hunter2'))
-  t.same((await call({ method: 'GET', url: '/v1/secrets/db-password/value' })).json(), { name: 'db-password', value: 'hunter2' })
+  t.same((await call({ method: 'GET', url: '/v1/secrets/db-password/value' })).json(), { name: 'db-password', value: 'hunter2', version: 1 })
   const missing = await call({ method: 'GET', url: '/v1/secrets/nope' })
   t.equal(missing.statusCode, 404)
   t.equal(missing.json().code, 'secret_not_found')

@@ -1,6 +1,8 @@
 import type { KeyringRecord } from '../../crypto/keyring.js'
-import type {
-  ApiKeyRecord, InitialState, SecretRecord, SecretVersionRecord, Store, TeamRecord, UpsertSecretInput
+import {
+  VersionConflict,
+  type ApiKeyRecord, type ExpectedVersion, type InitialState, type SecretRecord, type SecretVersionRecord,
+  type Store, type TeamRecord, type TrashedSecretRecord, type UpsertResult, type UpsertSecretInput, type VersionInfo
 } from '../store.js'
 import { openDatabase, type SqliteDatabase } from './db.js'
 import { migrate } from './migrate.js'
@@ -13,8 +15,21 @@ interface SecretRow {
   name: string
   name_key: string
   current_version: number
+  fingerprint: string
   created_at: string
   updated_at: string
+  deleted_at: string | null
+  purge_at: string | null
+}
+
+interface VersionRow {
+  secret_id: string
+  version: number
+  term: number
+  blob: Buffer
+  fingerprint: string
+  created_at: string
+  created_by: string | null
 }
 
 interface ApiKeyRow {
@@ -31,7 +46,9 @@ interface ApiKeyRow {
 }
 
 const SECRET_COLUMNS = `s.id, t.id AS team_id, t.name AS team_name, t.kdf_id AS team_kdf_id, s.name, s.name_key,
-  s.current_version, s.created_at, s.updated_at`
+  s.current_version, v.fingerprint, s.created_at, s.updated_at, s.deleted_at, s.purge_at`
+const SECRET_FROM = `secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
+  JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version`
 
 function toSecret (row: SecretRow): SecretRecord {
   return {
@@ -42,9 +59,31 @@ function toSecret (row: SecretRow): SecretRecord {
     name: row.name,
     nameKey: row.name_key,
     version: row.current_version,
+    fingerprint: row.fingerprint,
     createdAt: row.created_at,
     updatedAt: row.updated_at
   }
+}
+
+function toTrashed (row: SecretRow): TrashedSecretRecord {
+  return { ...toSecret(row), deletedAt: row.deleted_at ?? '', purgeAt: row.purge_at ?? '' }
+}
+
+function toVersionInfo (row: Omit<VersionRow, 'secret_id' | 'term' | 'blob'>): VersionInfo {
+  return { version: row.version, fingerprint: row.fingerprint, createdAt: row.created_at, createdBy: row.created_by }
+}
+
+/** Whether a check-and-set condition holds for a secret at `current` (null: no live secret). */
+function satisfies (expected: ExpectedVersion | undefined, current: number | null): boolean {
+  if (expected === undefined) return true
+  if (expected === 'absent') return current === null
+  if (expected === '*') return current !== null
+  return current === expected
+}
+
+/** The smallest string greater than every string that starts with `prefix` (name keys are ASCII). */
+function prefixEnd (prefix: string): string {
+  return prefix + '\u007f'
 }
 
 function toApiKey (row: ApiKeyRow): ApiKeyRecord {
@@ -91,16 +130,35 @@ export function createSqliteStore (path: string): Store {
       VALUES (@id, @name, @hash, @scopes, @teams, @created_at, @expires_at, @last_used_at, @revoked_at, @created_by)`),
     countApiKeys: db.prepare('SELECT count(*) AS n FROM api_keys').pluck(),
     apiKeyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
-    secretsOfTeams: db.prepare(`SELECT ${SECRET_COLUMNS} FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
-      WHERE t.id IN (SELECT value FROM json_each(?)) ORDER BY t.name, s.name_key`),
-    secret: db.prepare(`SELECT ${SECRET_COLUMNS} FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
-      WHERE t.id = ? AND s.name_key = ?`),
-    version: db.prepare('SELECT secret_id, version, term, blob, created_at, created_by FROM secret_versions WHERE secret_id = ? AND version = ?'),
+    insertKeyringRow: db.prepare('INSERT INTO keyring (purpose, term, state, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
+    secretsOfTeams: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+      WHERE t.id IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL ORDER BY t.name, s.name_key`),
+    secretsPage: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+      WHERE t.id = @teamId AND s.deleted_at IS NULL AND s.name_key > @after AND s.name_key >= @from AND s.name_key < @to
+      ORDER BY s.name_key LIMIT @limit`),
+    secret: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+      WHERE t.id = ? AND s.name_key = ? AND s.deleted_at IS NULL`),
+    secretsByKeys: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+      WHERE t.id = ? AND s.name_key IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL`),
+    version: db.prepare('SELECT secret_id, version, term, blob, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? AND version = ?'),
+    versions: db.prepare('SELECT version, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? ORDER BY version DESC'),
     insertSecret: db.prepare(`INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, created_at, updated_at)
       VALUES (?, ?, ?, ?, 1, ?, ?)`),
     bumpSecret: db.prepare('UPDATE secrets SET current_version = ?, updated_at = ? WHERE id = ?'),
-    insertVersion: db.prepare('INSERT INTO secret_versions (secret_id, version, term, blob, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)'),
-    deleteSecret: db.prepare('DELETE FROM secrets WHERE id = ?'),
+    insertVersion: db.prepare('INSERT INTO secret_versions (secret_id, version, term, blob, fingerprint, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    pruneVersions: db.prepare('DELETE FROM secret_versions WHERE secret_id = ? AND version <= ?'),
+    trash: db.prepare('UPDATE secrets SET deleted_at = ?, purge_at = ? WHERE id = ?'),
+    trashOfTeams: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+      WHERE t.id IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NOT NULL AND s.purge_at > ?
+      ORDER BY s.deleted_at DESC, s.name_key`),
+    latestTrashed: db.prepare(`SELECT s.id, s.name FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
+      WHERE t.id = ? AND s.name_key = ? AND s.deleted_at IS NOT NULL AND s.purge_at > ?
+      ORDER BY s.deleted_at DESC LIMIT 1`),
+    restore: db.prepare('UPDATE secrets SET deleted_at = NULL, purge_at = NULL, updated_at = ? WHERE id = ?'),
+    destroyTrashed: db.prepare(`DELETE FROM secrets WHERE deleted_at IS NOT NULL AND name_key = ? AND purge_at > ?
+      AND team_kdf_id = (SELECT kdf_id FROM teams WHERE id = ?)`),
+    purgeExpired: db.prepare('DELETE FROM secrets WHERE deleted_at IS NOT NULL AND purge_at <= ?'),
+    secretById: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM} WHERE s.id = ?`),
     ping: db.prepare('SELECT 1').pluck()
   }
 
@@ -130,8 +188,12 @@ export function createSqliteStore (path: string): Store {
     if (state.adminKey !== undefined) insertApiKey(state.adminKey)
   })
 
-  const upsert = db.transaction((input: UpsertSecretInput): SecretRecord => {
+  function upsertOne (input: UpsertSecretInput): UpsertResult {
     const existing = findSecret(input.team.id, input.nameKey)
+    if (!satisfies(input.expected, existing?.version ?? null)) throw new VersionConflict(existing?.version ?? null)
+    if (existing !== undefined && existing.fingerprint === input.fingerprint) {
+      return { secret: existing, changed: false, created: false }
+    }
     const id = existing?.id ?? input.newId
     const version = (existing?.version ?? 0) + 1
     const sealed = input.seal({ id, version })
@@ -140,8 +202,9 @@ export function createSqliteStore (path: string): Store {
     } else {
       sql.bumpSecret.run(version, input.now, id)
     }
-    sql.insertVersion.run(id, version, sealed.term, sealed.blob, input.now, input.createdBy)
-    return existing === undefined
+    sql.insertVersion.run(id, version, sealed.term, sealed.blob, input.fingerprint, input.now, input.createdBy)
+    sql.pruneVersions.run(id, version - input.maxVersions)
+    const secret: SecretRecord = existing === undefined
       ? {
           id,
           teamId: input.team.id,
@@ -150,16 +213,35 @@ export function createSqliteStore (path: string): Store {
           name: input.name,
           nameKey: input.nameKey,
           version,
+          fingerprint: input.fingerprint,
           createdAt: input.now,
           updatedAt: input.now
         }
-      : { ...existing, version, updatedAt: input.now }
+      : { ...existing, version, fingerprint: input.fingerprint, updatedAt: input.now }
+    return { secret, changed: true, created: existing === undefined }
+  }
+
+  const upsertMany = db.transaction((inputs: readonly UpsertSecretInput[]) => inputs.map(upsertOne))
+
+  const trash = db.transaction((teamId: string, nameKey: string, at: { now: string, purgeAt: string, expected?: ExpectedVersion }) => {
+    const existing = findSecret(teamId, nameKey)
+    if (!satisfies(at.expected, existing?.version ?? null)) throw new VersionConflict(existing?.version ?? null)
+    if (existing !== undefined) sql.trash.run(at.now, at.purgeAt, existing.id)
+    return existing
   })
 
-  const remove = db.transaction((teamId: string, nameKey: string): SecretRecord | undefined => {
-    const existing = findSecret(teamId, nameKey)
-    if (existing !== undefined) sql.deleteSecret.run(existing.id)
-    return existing
+  const restore = db.transaction((teamId: string, nameKey: string, now: string): SecretRecord | 'conflict' | undefined => {
+    const latest = sql.latestTrashed.get(teamId, nameKey, now) as { id: string } | undefined
+    if (latest === undefined) return undefined
+    if (findSecret(teamId, nameKey) !== undefined) return 'conflict'
+    sql.restore.run(now, latest.id)
+    return toSecret(sql.secretById.get(latest.id) as SecretRow)
+  })
+
+  const destroy = db.transaction((teamId: string, nameKey: string, now: string): string | undefined => {
+    const latest = sql.latestTrashed.get(teamId, nameKey, now) as { name: string } | undefined
+    if (latest !== undefined) sql.destroyTrashed.run(nameKey, now, teamId)
+    return latest?.name
   })
 
   return {
@@ -185,19 +267,46 @@ export function createSqliteStore (path: string): Store {
       const row = sql.teamByName.get(name) as Parameters<typeof toTeam>[0] | undefined
       return row === undefined ? undefined : toTeam(row)
     },
+    async insertKeyring (records) {
+      db.transaction(() => {
+        for (const r of records) sql.insertKeyringRow.run(r.purpose, r.term, r.state, r.wrapped, r.createdAt)
+      }).immediate()
+    },
     async listSecrets (teamIds) {
       return (sql.secretsOfTeams.all(JSON.stringify(teamIds)) as SecretRow[]).map(toSecret)
     },
+    async listSecretsPage (query) {
+      const from = query.nameKeyPrefix ?? ''
+      const rows = sql.secretsPage.all({
+        teamId: query.teamId,
+        after: query.afterNameKey ?? '',
+        from,
+        to: prefixEnd(from),
+        limit: query.limit
+      }) as SecretRow[]
+      return rows.map(toSecret)
+    },
     async findSecret (teamId, nameKey) { return findSecret(teamId, nameKey) },
+    async findSecrets (teamId, nameKeys) {
+      return (sql.secretsByKeys.all(teamId, JSON.stringify(nameKeys)) as SecretRow[]).map(toSecret)
+    },
     async readVersion (secretId, version) {
-      const row = sql.version.get(secretId, version) as
-        { secret_id: string, version: number, term: number, blob: Buffer, created_at: string, created_by: string | null } | undefined
+      const row = sql.version.get(secretId, version) as VersionRow | undefined
       return row === undefined
         ? undefined
-        : { secretId: row.secret_id, version: row.version, term: row.term, blob: row.blob, createdAt: row.created_at, createdBy: row.created_by } satisfies SecretVersionRecord
+        : { ...toVersionInfo(row), secretId: row.secret_id, term: row.term, blob: row.blob } satisfies SecretVersionRecord
     },
-    async upsertSecret (input) { return upsert.immediate(input) },
-    async deleteSecret (teamId, nameKey) { return remove.immediate(teamId, nameKey) },
+    async listVersions (secretId) {
+      return (sql.versions.all(secretId) as VersionRow[]).map(toVersionInfo)
+    },
+    async upsertSecrets (inputs) { return upsertMany.immediate(inputs) },
+    async trashSecret (teamId, nameKey, at) { return trash.immediate(teamId, nameKey, at) },
+    async listTrash (teamIds, now) {
+      return (sql.trashOfTeams.all(JSON.stringify(teamIds), now) as SecretRow[]).map(toTrashed)
+    },
+    async restoreSecret (teamId, nameKey, now) { return restore.immediate(teamId, nameKey, now) },
+    async destroyTrashed (teamId, nameKey, now) { return destroy.immediate(teamId, nameKey, now) },
+    async purgeExpired (now) { return sql.purgeExpired.run(now).changes },
     async ping () { sql.ping.get() },
     async close () {
       if (db.open) db.close()

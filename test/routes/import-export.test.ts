@@ -1,0 +1,84 @@
+import t from 'tap'
+import { buildTestApp } from '../fixtures/app.js'
+
+type Call = Awaited<ReturnType<typeof buildTestApp>>['call']
+const importFile = (call: Call, format: string, payload: string, dryRun = false) =>
+  call({ method: 'POST', url: `/v1/secrets/import?format=${format}${dryRun ? '&dry_run=true' : ''}`, payload, headers: { 'content-type': 'text/plain' } })
+
+const awkward: Record<string, string> = {
+  MULTI_LINE: '-----BEGIN KEY-----\nabc\r\ndef\n-----END KEY-----\n',
+  HASH_AND_EQUALS: 'a#b=c # not a comment',
+  QUOTES: 'it\'s "quoted" and `ticked`',
+  TRAILING_BACKSLASH: 'ends with \\',
+  LITERAL_BACKSLASH_N: 'not a newline: \\n',
+  DOLLAR: '$HOME and $' + '{PATH}',
+  SPACES: '  padded  ',
+  EMPTY: '',
+  LOOKS_LIKE_NUMBER: '007',
+  LOOKS_LIKE_BOOL: 'true',
+  UNICODE: 'ключ 🔑'
+}
+
+t.test('import plans, applies in one go, and reports per secret', async t => {
+  const { call } = await buildTestApp(t)
+  await call({ method: 'POST', url: '/v1/secrets', payload: { name: 'EXISTING', value: 'old' } })
+  await call({ method: 'POST', url: '/v1/secrets', payload: { name: 'SAME', value: 'same' } })
+  const file = 'EXISTING=new\nSAME=same\nFRESH="fresh value"\n'
+  const dry = await importFile(call, 'dotenv', file, true)
+  t.equal(dry.statusCode, 200)
+  t.same(dry.json(), {
+    plan: [{ name: 'EXISTING', action: 'update' }, { name: 'SAME', action: 'unchanged' }, { name: 'FRESH', action: 'create' }],
+    applied: false
+  })
+  t.equal((await call({ method: 'GET', url: '/v1/secrets/FRESH' })).statusCode, 404, 'a dry run writes nothing')
+  const real = await importFile(call, 'dotenv', file)
+  t.equal(real.json().applied, true)
+  t.equal((await call({ method: 'GET', url: '/v1/secrets/EXISTING/value' })).json().value, 'new')
+  t.equal((await call({ method: 'GET', url: '/v1/secrets/FRESH/value' })).json().value, 'fresh value')
+  t.equal((await call({ method: 'GET', url: '/v1/secrets/SAME' })).json().version, 1, 'unchanged made no version')
+})
+
+t.test('an import with any invalid entry is refused whole, listing every problem', async t => {
+  const { call } = await buildTestApp(t)
+  const file = JSON.stringify({ good: 'v', 'bad name': 'v', number: 5, 'dup-key': 'a', dup_key: 'b', big: 'x'.repeat(65537) })
+  const res = await importFile(call, 'json', file)
+  t.equal(res.statusCode, 400)
+  const body = res.json()
+  t.equal(body.code, 'invalid_import')
+  t.equal(body.applied, false)
+  const invalid = body.plan.filter((item: { action: string }) => item.action === 'invalid').map((item: { name: string }) => item.name).sort()
+  t.same(invalid, ['bad name', 'big', 'dup_key', 'number'])
+  for (const item of body.plan) if (item.action === 'invalid') t.type(item.reason, 'string')
+  t.same((await call({ method: 'GET', url: '/v1/secrets' })).json(), { secrets: [] }, 'nothing was written')
+})
+
+t.test('export → import round-trips awkward values as a no-op plan, in every format', async t => {
+  for (const format of ['dotenv', 'json', 'yaml']) {
+    const { call } = await buildTestApp(t)
+    for (const [name, value] of Object.entries(awkward)) await call({ method: 'POST', url: '/v1/secrets', payload: { name, value } })
+    const exported = await call({ method: 'GET', url: `/v1/secrets/export?format=${format}` })
+    t.equal(exported.statusCode, 200, format)
+    t.equal(exported.headers['cache-control'], 'no-store')
+    const plan = (await importFile(call, format, exported.body, true)).json().plan
+    t.equal(plan.length, Object.keys(awkward).length, `${format}: every secret in the file`)
+    t.ok(plan.every((item: { action: string }) => item.action === 'unchanged'), `${format}: re-importing changes nothing`)
+
+    const { call: fresh } = await buildTestApp(t)
+    t.equal((await importFile(fresh, format, exported.body)).json().applied, true)
+    for (const [name, value] of Object.entries(awkward)) {
+      t.equal((await fresh({ method: 'GET', url: `/v1/secrets/${name}/value` })).json().value, value, `${format}: ${name}`)
+    }
+  }
+})
+
+t.test('bad formats, bodies and sizes', async t => {
+  const { call } = await buildTestApp(t)
+  t.equal((await importFile(call, 'toml', 'A=1')).json().code, 'invalid_format')
+  t.equal((await call({ method: 'GET', url: '/v1/secrets/export?format=xml' })).statusCode, 400)
+  t.equal((await call({ method: 'POST', url: '/v1/secrets/import?format=dotenv&dry_run=maybe', payload: 'A=1' })).statusCode, 400)
+  const yamlList = await importFile(call, 'yaml', '- a\n- b\n')
+  t.equal(yamlList.statusCode, 400)
+  const huge = await importFile(call, 'dotenv', 'A=' + 'x'.repeat(2 * 1024 * 1024))
+  t.equal(huge.statusCode, 413)
+  t.same((await call({ method: 'GET', url: '/v1/secrets' })).json(), { secrets: [] })
+})

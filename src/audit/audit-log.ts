@@ -1,0 +1,113 @@
+import { AppError } from '../errors.js'
+import type { Principal } from '../services/principal.js'
+import type { AuditQuery, Store } from '../store/store.js'
+import { createAuditHasher, verifyChain, type AuditEvent, type AuditRow, type ChainVerification } from './chain.js'
+
+export interface AuditLogOptions {
+  store: Store
+  auditKey: Uint8Array
+  now?: () => Date
+  /** record reads of values (TROVE_AUDIT_READS); changes are always recorded */
+  recordReads?: boolean
+  /** how long grouped records wait before they are written */
+  flushMs?: number
+}
+
+/** What an event says about who asked: the key, the request and the address. */
+export function eventFrom (principal: Principal | undefined, eventType: string, fields: Partial<AuditEvent> = {}, now = new Date()): AuditEvent {
+  return {
+    createdAt: now.toISOString(),
+    eventType,
+    outcome: 'success',
+    keyId: principal?.keyId ?? null,
+    teamId: null,
+    teamName: null,
+    secretName: null,
+    clientIp: principal?.clientIp ?? null,
+    requestId: principal?.requestId ?? null,
+    detail: null,
+    ...fields
+  }
+}
+
+const GROUP_LIMIT = 500
+
+/**
+ * The audit log. Changes are written by the store in the transaction that makes them; reads and
+ * refused requests are grouped here and written together, so a read never waits for its own
+ * disk sync. A crash can lose the records of the last `flushMs` of reads, never a change's.
+ */
+export function createAuditLog (options: AuditLogOptions) {
+  const { store } = options
+  const hasher = createAuditHasher(options.auditKey)
+  store.setAuditHasher(hasher)
+  const recordReads = options.recordReads ?? true
+  const flushMs = options.flushMs ?? 200
+  let pending: AuditEvent[] = []
+  let timer: NodeJS.Timeout | undefined
+  let writing: Promise<void> = Promise.resolve()
+
+  function flush (): Promise<void> {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    if (pending.length === 0) return writing
+    const group = pending
+    pending = []
+    writing = writing.then(() => store.appendAudit(group)).catch(() => {
+      // a failed group goes back to the front, to be written with the next one
+      pending = [...group, ...pending]
+    })
+    return writing
+  }
+
+  function enqueue (event: AuditEvent): void {
+    pending.push(event)
+    if (pending.length >= GROUP_LIMIT) flush()
+    else timer ??= setTimeout(flush, flushMs).unref()
+  }
+
+  return {
+    /** A read of a value (or of many): grouped. */
+    recordRead (event: AuditEvent): void {
+      if (recordReads) enqueue(event)
+    },
+    /** A refused request (bad key, missing scope): grouped; outcome comes with the event. */
+    recordRefusal (event: AuditEvent): void {
+      enqueue(event)
+    },
+    flush,
+
+    async list (query: Omit<AuditQuery, 'limit'> & { limit: number }): Promise<{ entries: AuditRow[], nextCursor: string | null }> {
+      await flush()
+      const rows = await store.listAudit({ ...query, limit: query.limit + 1 })
+      const entries = rows.slice(0, query.limit)
+      return { entries, nextCursor: rows.length > query.limit ? String(entries.at(-1)!.id) : null }
+    },
+
+    async verify (): Promise<ChainVerification> {
+      await flush()
+      async function * pages (): AsyncGenerator<AuditRow[]> {
+        let after = 0
+        for (;;) {
+          const rows = await store.auditRows(after, 1000)
+          if (rows.length === 0) return
+          yield rows
+          after = rows.at(-1)!.id
+        }
+      }
+      return await verifyChain(hasher, pages())
+    },
+
+    async close (): Promise<void> {
+      await flush()
+    }
+  }
+}
+
+export type AuditLog = ReturnType<typeof createAuditLog>
+
+export function parseAuditCursor (cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined
+  if (!/^\d{1,15}$/.test(cursor)) throw new AppError(400, 'invalid_cursor', 'the cursor is not one this server gave out')
+  return Number(cursor)
+}

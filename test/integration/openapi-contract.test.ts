@@ -5,15 +5,15 @@ import addFormats from 'ajv-formats'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { parseDocument } from 'yaml'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type BuildAppOptions } from '../../src/app.js'
 import { prepareApiKey } from '../../src/services/api-keys-service.js'
 import type { Store } from '../../src/store/store.js'
 import { openTrove, type OpenedTrove } from '../../src/trove.js'
 
 /**
- * openapi.yaml is the contract: every operation it lists is a route with the same operationId,
- * every route is in it, and every answer the app gives has a status the operation declares, a
- * JSON body its schema accepts, and the headers it marks as required.
+ * openapi.yaml is the contract: every operation it lists is a route with the same operationId
+ * and scope (`x-trove-scope`), every route is in it, and every answer the app gives has a status
+ * the operation declares, a JSON body its schema accepts, and the headers it marks as required.
  */
 
 const TEST_KEY = 'contract-test-key-0123456789abcd'
@@ -28,6 +28,9 @@ interface SpecResponse {
 }
 interface SpecOperation {
   operationId: string
+  description?: string
+  /** the scope a key needs; null when any valid key may call it; absent outside /v1 */
+  'x-trove-scope'?: string | null
   parameters?: { name: string, in: string, required?: boolean }[]
   responses: Record<string, SpecResponse>
 }
@@ -42,6 +45,7 @@ interface Route {
   method: string
   url: string
   operationId: unknown
+  scope: unknown
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -78,7 +82,10 @@ const spec = deref(rawSpec) as {
   info: { title: string, version: string }
   security?: Record<string, string[]>[]
   paths: Record<string, Record<string, unknown>>
-  components: { securitySchemes: Record<string, { type: string, scheme?: string, description?: string }> }
+  components: {
+    securitySchemes: Record<string, { type: string, scheme?: string, description?: string }>
+    schemas: Record<string, Record<string, unknown>>
+  }
 }
 
 const operations: Operation[] = Object.entries(spec.paths).flatMap(([path, item]) =>
@@ -115,20 +122,23 @@ function validatorFor (schema: object): ValidateFunction {
  * route config, so the routes are recorded by an onRoute hook added through Fastify's documented
  * 'fastify.initialization' diagnostics channel: it runs on the new instance before any plugin.
  */
-async function buildRecordedApp (trove: OpenedTrove, store: Store = trove.store): Promise<{ app: FastifyInstance, routes: Route[] }> {
+async function buildRecordedApp (
+  trove: OpenedTrove, store: Store = trove.store, options: Partial<BuildAppOptions> = {}
+): Promise<{ app: FastifyInstance, routes: Route[] }> {
   const routes: Route[] = []
   const onInit = (message: unknown): void => {
     const { fastify } = message as { fastify: FastifyInstance }
     fastify.addHook('onRoute', route => {
       const methods = Array.isArray(route.method) ? route.method : [route.method]
+      const config = route.config as { operationId?: unknown, scope?: unknown } | undefined
       for (const method of methods) {
-        routes.push({ method, url: route.url, operationId: (route.config as { operationId?: unknown } | undefined)?.operationId })
+        routes.push({ method, url: route.url, operationId: config?.operationId, scope: config?.scope })
       }
     })
   }
   dc.subscribe('fastify.initialization', onInit)
   try {
-    const app = await buildApp({ trove: { ...trove, store } })
+    const app = await buildApp({ ...options, trove: { ...trove, store } })
     await app.ready()
     return { app, routes }
   } finally {
@@ -136,19 +146,29 @@ async function buildRecordedApp (trove: OpenedTrove, store: Store = trove.store)
   }
 }
 
-const trove = await openTrove({ dataDir: '.', dbPath: ':memory:', bootstrapKey: TEST_KEY }, { warn () {} })
-const { app, routes } = await buildRecordedApp(trove)
+/**
+ * The contract tests send far more requests than the limits allow (TROVE_RATE_LIMIT per key per
+ * second, TROVE_AUTH_FAILURE_LIMIT failed authentications per address per minute), so their apps
+ * lift both; the limits are held to the spec by apps of their own further down.
+ */
+const UNLIMITED = { rateLimit: 1_000_000, authFailureLimit: 1_000_000 }
+
+const openTestTrove = async (): Promise<OpenedTrove> =>
+  await openTrove({ dataDir: '.', dbPath: ':memory:', bootstrapKey: TEST_KEY }, { warn () {} })
+
+const trove = await openTestTrove()
+const { app, routes } = await buildRecordedApp(trove, trove.store, UNLIMITED)
 
 /** A second app over its own store whose methods a test may replace, for the 5xx answers. */
 const faults: Partial<Store> = {}
-const faultyTrove = await openTrove({ dataDir: '.', dbPath: ':memory:', bootstrapKey: TEST_KEY }, { warn () {} })
+const faultyTrove = await openTestTrove()
 const faultyStore = new Proxy(faultyTrove.store, {
   get (target, property, receiver) {
     const fault = faults[property as keyof Store]
     return fault ?? Reflect.get(target, property, receiver)
   }
 })
-const { app: faultyApp } = await buildRecordedApp(faultyTrove, faultyStore)
+const { app: faultyApp } = await buildRecordedApp(faultyTrove, faultyStore, UNLIMITED)
 
 t.teardown(async () => {
   await app.close()
@@ -234,6 +254,31 @@ async function call (
   return body !== null && typeof body === 'object' ? body as Record<string, unknown> : {}
 }
 
+/** The operations behind an API key, which all need one. */
+const v1Operations = operations.filter(op => op.path.startsWith('/v1/'))
+
+/** The operation's path with its parameters filled in ('x' for any not given). */
+const urlOf = (op: Operation, values: Record<string, string>): string =>
+  op.path.replace(/\{([^}]+)\}/g, (_, name: string) => values[name] ?? 'x')
+
+/** Every API key the tests were given, to make sure none ever shows up again. */
+const issuedKeys: string[] = []
+
+interface IssuedKey {
+  id: string
+  key: string
+  headers: Record<string, string>
+  body: Record<string, unknown>
+}
+
+/** Creates an API key through the API (checked against the spec) and gives back its headers. */
+async function createKey (tt: Test, payload: Record<string, unknown>, headers: Record<string, string> = AUTH, target?: FastifyInstance): Promise<IssuedKey> {
+  const body = await call(tt, 'createApiKey', { method: 'POST', url: '/v1/api_keys', headers, payload }, { status: 200, target })
+  const key = String(body.key)
+  issuedKeys.push(key)
+  return { id: String(body.id), key, headers: { authorization: `Bearer ${key}` }, body }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 t.test('openapi.yaml is well-formed OpenAPI 3.1', async t => {
@@ -268,11 +313,46 @@ t.test('openapi.yaml is well-formed OpenAPI 3.1', async t => {
   t.doesNotThrow(() => deref(rawSpec), 'every $ref resolves')
 })
 
+t.test('every /v1 operation declares its scope, 403 insufficient_scope and 429 rate_limited', async t => {
+  const scopes = spec.components.schemas.Scope?.enum as string[]
+  t.ok(scopes.includes('admin'), 'admin is a scope')
+  for (const op of operations) {
+    const { operationId } = op.spec
+    const scope = op.spec['x-trove-scope']
+    if (!op.path.startsWith('/v1/')) {
+      t.notOk('x-trove-scope' in op.spec, `${operationId} needs no key, so no scope`)
+      continue
+    }
+    t.ok('x-trove-scope' in op.spec, `${operationId} declares x-trove-scope`)
+    const forbidden = op.spec.responses['403']
+    const forbiddenBody = forbidden?.content?.['application/json']?.schema
+    if (scope === null) {
+      t.match(op.spec.description ?? '', /any valid API key/i, `${operationId}: the description says any key may call it`)
+      t.ok(forbiddenBody === undefined || !validatorFor(forbiddenBody)({ error: 'Forbidden', message: 'm', code: 'insufficient_scope' }),
+        `${operationId}: no insufficient_scope for an operation without a scope`)
+    } else {
+      t.ok(scope !== undefined && scope !== 'admin' && scopes.includes(scope), `${operationId}: x-trove-scope is a scope`)
+      t.ok((op.spec.description ?? '').includes(`\`${String(scope)}\``), `${operationId}: the description names \`${String(scope)}\``)
+      t.ok(forbiddenBody !== undefined && validatorFor(forbiddenBody)({ error: 'Forbidden', message: 'm', code: 'insufficient_scope' }),
+        `${operationId}: 403 insufficient_scope is declared`)
+      t.ok(forbidden?.headers?.['WWW-Authenticate'] !== undefined, `${operationId}: the 403 declares WWW-Authenticate`)
+    }
+    const limited = op.spec.responses['429']
+    const limitedBody = limited?.content?.['application/json']?.schema
+    const rateLimited = { error: 'Rate limit exceeded. Please try again later.', message: 'm', code: 'rate_limited', retry_after: 1 }
+    t.ok(limitedBody !== undefined && validatorFor(limitedBody)(rateLimited), `${operationId}: 429 rate_limited is declared`)
+    t.notOk(limitedBody !== undefined && validatorFor(limitedBody)({ ...rateLimited, error: 'Too Many Requests' }),
+      `${operationId}: the 429 error field is Baseten's text`)
+    t.equal(limited?.headers?.['Retry-After']?.required, true, `${operationId}: the 429 requires Retry-After`)
+  }
+})
+
 t.test('every operation in the spec is a route with its operationId', async t => {
   for (const op of operations) {
     t.ok(app.hasRoute({ method: op.method as 'GET', url: op.url }), `${op.method} ${op.url} is registered`)
     const route = routes.find(r => r.method === op.method && r.url === op.url)
     t.equal(route?.operationId, op.spec.operationId, `${op.method} ${op.url}: config.operationId`)
+    t.equal(route?.scope, op.spec['x-trove-scope'], `${op.method} ${op.url}: config.scope is x-trove-scope`)
   }
 })
 
@@ -300,7 +380,16 @@ t.test('every route is in the spec with the same operationId', async t => {
     { method: 'PUT', url: '/v1/secrets/my_secret' },
     { method: 'PATCH', url: '/v1/secrets/my_secret' },
     { method: 'DELETE', url: '/v1/secrets' },
-    { method: 'POST', url: '/v1/teams' },
+    { method: 'PUT', url: '/v1/teams' },
+    { method: 'DELETE', url: '/v1/teams' },
+    { method: 'PATCH', url: '/v1/teams/some_team' },
+    { method: 'DELETE', url: '/v1/api_keys' },
+    { method: 'GET', url: '/v1/api_keys/some_key' },
+    { method: 'PATCH', url: '/v1/api_keys/some_key' },
+    { method: 'POST', url: '/v1/audit_logs' },
+    { method: 'DELETE', url: '/v1/audit_logs' },
+    { method: 'POST', url: '/v1/audit_logs/verify' },
+    { method: 'GET', url: '/v1/audit_logs/42' },
     { method: 'GET', url: '/v1/secrets/my_secret/value/extra' },
     { method: 'GET', url: '/v1/teams/some_team' },
     { method: 'OPTIONS', url: '/v1/secrets' },
@@ -421,7 +510,8 @@ t.test('bad requests on the primary team', async t => {
 
 t.test('a key with no team', async t => {
   const key = 'contract-no-team-key-0123456789a'
-  const { record } = prepareApiKey(trove.keyring, { name: 'no team', scopes: [], teams: [], key }, new Date())
+  const scopes = ['secrets:list', 'secrets:read', 'secrets:write', 'secrets:delete']
+  const { record } = prepareApiKey(trove.keyring, { name: 'no team', scopes, teams: [], key }, new Date())
   await trove.store.insertApiKey(record)
   const headers = { authorization: `Api-Key ${key}` }
   await call(t, 'upsertSecret', { method: 'POST', url: '/v1/secrets', headers, payload: { name: 'n', value: 'v' } },
@@ -739,7 +829,7 @@ t.test('import and export', async t => {
   const roundTrip = await call(t, 'importSecrets', importRequest('/v1/secrets/import?format=yaml&dry_run=true', exported.yaml ?? ''), { status: 200 })
   t.ok((roundTrip.plan as { action: string }[]).every(item => item.action === 'unchanged'), 'an export imports back as a no-op')
   await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=xml', headers: AUTH }, { status: 400, code: 'invalid_format' })
-  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=json&format=yaml', headers: AUTH }, { status: 400, code: 'invalid_format' })
+  await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=json&format=yaml', headers: AUTH }, { status: 400, code: 'invalid_query' })
 
   // without a format the path reads the secret literally named "export"
   await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export', headers: AUTH }, { status: 404, code: 'secret_not_found' })
@@ -828,6 +918,293 @@ t.test('trash', async t => {
   await call(t, 'destroyTeamTrash', { method: 'DELETE', url: `${teamBase}/trash/a%20b`, headers: AUTH }, { status: 400, code: 'invalid_name' })
 })
 
+t.test('every /v1 operation that needs a scope refuses a key without it', async t => {
+  const teamId = await defaultTeamId(t)
+  // two narrow keys, made through the API: each lacks the other's scope
+  const lister = await createKey(t, { name: 'lister', scopes: ['secrets:list'] })
+  const auditor = await createKey(t, { name: 'auditor', scopes: ['audit:read'] })
+  for (const op of v1Operations) {
+    const scope = op.spec['x-trove-scope']
+    if (scope === null || scope === undefined) continue
+    const key = scope === 'secrets:list' ? auditor : lister
+    const url = urlOf(op, { team_id: teamId, secret_name: 'my_secret', key_id: lister.id })
+    // refused before the body is read, so a body that is not JSON changes nothing
+    const { res } = await check(t, op.spec.operationId, {
+      method: op.method as 'GET', url, headers: key.headers, payload: op.method === 'GET' ? undefined : 'not json'
+    }, { status: 403, code: 'insufficient_scope' })
+    t.equal(res.headers['www-authenticate'], `Bearer realm="trove", error="insufficient_scope", scope="${scope}"`,
+      `${op.spec.operationId}: WWW-Authenticate names ${scope}`)
+  }
+  // the scope a key holds is enough, and listing teams needs none
+  await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets', headers: lister.headers }, { status: 200 })
+  await call(t, 'getSecret', { method: 'GET', url: '/v1/secrets/nothing_here', headers: lister.headers }, { status: 404, code: 'secret_not_found' })
+  await call(t, 'listAuditLogs', { method: 'GET', url: '/v1/audit_logs?limit=1', headers: auditor.headers }, { status: 200 })
+  await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: auditor.headers }, { status: 200 })
+  for (const key of [lister, auditor]) {
+    await call(t, 'revokeApiKey', { method: 'DELETE', url: `/v1/api_keys/${key.id}`, headers: AUTH }, { status: 200 })
+  }
+})
+
+t.test('API keys', async t => {
+  const teamId = await defaultTeamId(t)
+  const expiresAt = new Date(Date.now() + 86_400_000).toISOString()
+  const create = (payload: unknown, headers: Record<string, string> = AUTH): InjectOptions =>
+    ({ method: 'POST', url: '/v1/api_keys', headers, payload: payload as string })
+
+  const deployer = await createKey(t, { name: 'ci-deploy', scopes: ['secrets:read', 'secrets:list', 'secrets:read'], teams: [teamId], expires_at: expiresAt })
+  t.match(deployer.body, { name: 'ci-deploy', teams: [teamId], expires_at: expiresAt, last_used_at: null, revoked: false, revoked_at: null })
+  t.strictSame(deployer.body.scopes, ['secrets:read', 'secrets:list'], 'a scope asked for twice is granted once')
+  t.equal(deployer.key.slice('trove_'.length, 'trove_'.length + 12), deployer.id, 'the id is part of the key')
+  await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/nothing_here/value', headers: deployer.headers }, { status: 404, code: 'secret_not_found' })
+
+  // without teams, an unrestricted caller's key may use every team; a body with any content type
+  const unbound = await call(t, 'createApiKey', create('{"name": "everything", "scopes": ["admin"]}',
+    { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }), { status: 200 })
+  t.match(unbound, { teams: null, expires_at: null, scopes: ['admin'] })
+  issuedKeys.push(String(unbound.key))
+
+  const listed = await call(t, 'listApiKeys', { method: 'GET', url: '/v1/api_keys', headers: AUTH }, { status: 200 })
+  const keys = listed.api_keys as { id: string, key?: string, last_used_at: string | null }[]
+  t.ok(keys.some(k => k.id === deployer.id) && keys.some(k => k.id === unbound.id), 'the new keys are listed')
+  t.notOk(keys.some(k => 'key' in k), 'a list holds no key')
+  t.notOk(issuedKeys.some(key => JSON.stringify(listed).includes(key)), 'nor any key as text')
+  t.type(keys.find(k => k.id === deployer.id)?.last_used_at, 'string', 'last_used_at is set once the key is used')
+  await call(t, 'listApiKeys', { method: 'GET', url: '/v1/api_keys/', headers: AUTH }, { status: 200 })
+
+  for (const payload of [
+    { scopes: ['secrets:list'] }, { name: '', scopes: ['secrets:list'] }, { name: 'n'.repeat(101), scopes: ['secrets:list'] },
+    { name: 'n' }, { name: 'n', scopes: [] }, { name: 'n', scopes: 'secrets:list' }, { name: 'n', scopes: ['secrets:everything'] },
+    { name: 'n', scopes: ['secrets:list'], teams: [] }, { name: 'n', scopes: ['secrets:list'], teams: teamId },
+    { name: 'n', scopes: ['secrets:list'], expires_at: 'tomorrow' }, { name: 'n', scopes: ['secrets:list'], expires_at: '2000-01-01T00:00:00Z' },
+    '', '[]', 'null'
+  ]) {
+    await call(t, 'createApiKey', create(payload), { status: 400, code: 'invalid_body' })
+  }
+  await call(t, 'createApiKey', create('{"name": ', { ...AUTH, 'content-type': 'application/json' }), { status: 400, code: 'invalid_json' })
+  await call(t, 'createApiKey', create('name=n&scopes=admin'), { status: 415, code: 'unsupported_media_type' })
+  await call(t, 'createApiKey', create({ name: 'n', scopes: ['admin'], pad: 'a'.repeat(1024 * 1024) }), { status: 413, code: 'body_too_large' })
+  await call(t, 'createApiKey', create({ name: 'n', scopes: ['secrets:list'], teams: ['team_doesnotexist'] }), { status: 404, code: 'team_not_found' })
+
+  // a key grants only the scopes and teams it holds, and manages only keys within its teams
+  const manager = await createKey(t, { name: 'manager', scopes: ['keys:manage', 'secrets:list'], teams: [teamId] })
+  await call(t, 'createApiKey', create({ name: 'n', scopes: ['secrets:read'] }, manager.headers), { status: 403, code: 'scope_not_held' })
+  await call(t, 'createApiKey', create({ name: 'n', scopes: ['admin'] }, manager.headers), { status: 403, code: 'scope_not_held' })
+  const other = await call(t, 'createTeam', { method: 'POST', url: '/v1/teams', headers: AUTH, payload: { name: 'contract-keys' } }, { status: 200 })
+  await call(t, 'createApiKey', create({ name: 'n', scopes: ['secrets:list'], teams: [other.id] }, manager.headers), { status: 404, code: 'team_not_found' })
+  const narrower = await createKey(t, { name: 'narrower', scopes: ['secrets:list'] }, manager.headers)
+  t.strictSame(narrower.body.teams, [teamId], 'without teams, the caller\'s teams')
+  const managed = (await call(t, 'listApiKeys', { method: 'GET', url: '/v1/api_keys', headers: manager.headers }, { status: 200 })).api_keys as { id: string, teams: string[] | null }[]
+  t.ok([deployer.id, manager.id, narrower.id].every(id => managed.some(k => k.id === id)), 'a team-bound key sees the keys of its teams')
+  t.ok(managed.every(k => k.teams !== null && k.teams.every(team => team === teamId)), 'and no other')
+  await call(t, 'revokeApiKey', { method: 'DELETE', url: `/v1/api_keys/${String(unbound.id)}`, headers: manager.headers }, { status: 404, code: 'key_not_found' })
+
+  const revoke = (id: string, headers: Record<string, string> = AUTH): InjectOptions => ({ method: 'DELETE', url: `/v1/api_keys/${id}`, headers })
+  const revoked = await call(t, 'revokeApiKey', revoke(narrower.id, manager.headers), { status: 200 })
+  t.match(revoked, { id: narrower.id, revoked: true, revoked_at: String })
+  t.notOk('key' in revoked, 'the answer holds no key')
+  await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets', headers: narrower.headers }, { status: 401, code: 'invalid_api_key' })
+  const again = await call(t, 'revokeApiKey', revoke(narrower.id), { status: 200 })
+  t.equal(again.revoked_at, revoked.revoked_at, 'revoking a revoked key changes nothing')
+  await call(t, 'revokeApiKey', revoke('doesnotexist'), { status: 404, code: 'key_not_found' })
+  await call(t, 'revokeApiKey', revoke('%E0%A4%A'), { status: 400, code: 'bad_url' })
+  await call(t, 'revokeApiKey', { ...revoke(deployer.id), payload: 'x=y' }, { status: 415, code: 'unsupported_media_type' })
+  // a key may revoke itself
+  await call(t, 'revokeApiKey', revoke(manager.id, manager.headers), { status: 200 })
+  await call(t, 'listApiKeys', { method: 'GET', url: '/v1/api_keys', headers: manager.headers }, { status: 401, code: 'invalid_api_key' })
+  for (const id of [deployer.id, String(unbound.id)]) await call(t, 'revokeApiKey', revoke(id), { status: 200 })
+  await call(t, 'deleteTeam', { method: 'DELETE', url: `/v1/teams/${String(other.id)}`, headers: AUTH }, { status: 200 })
+})
+
+t.test('teams', async t => {
+  const defaultId = await defaultTeamId(t)
+  const create = (payload: unknown, headers: Record<string, string> = AUTH): InjectOptions =>
+    ({ method: 'POST', url: '/v1/teams', headers, payload: payload as string })
+  const remove = (id: string, headers: Record<string, string> = AUTH): InjectOptions => ({ method: 'DELETE', url: `/v1/teams/${id}`, headers })
+
+  const team = await call(t, 'createTeam', create({ name: 'ml-platform' }), { status: 200 })
+  t.match(team, { name: 'ml-platform' })
+  const teamId = String(team.id)
+  const listed = await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: AUTH }, { status: 200 })
+  t.ok((listed.teams as { id: string, name: string }[]).some(x => x.id === teamId && x.name === 'ml-platform'), 'listed')
+  await call(t, 'createTeam', create({ name: 'ml-platform' }), { status: 409, code: 'team_exists' })
+  for (const name of ['ml platform', '', 'n'.repeat(65), 'ml/platform']) {
+    await call(t, 'createTeam', create({ name }), { status: 400, code: 'invalid_name' })
+  }
+  for (const payload of [{}, { name: 5 }, '', '"ml"']) await call(t, 'createTeam', create(payload), { status: 400, code: 'invalid_body' })
+  await call(t, 'createTeam', create('{"name"', { ...AUTH, 'content-type': 'application/json' }), { status: 400, code: 'invalid_json' })
+  await call(t, 'createTeam', create('name=ml'), { status: 415, code: 'unsupported_media_type' })
+
+  // a key bound to teams may neither create teams nor touch other teams, and its own team is in use
+  const bound = await createKey(t, { name: 'team admin', scopes: ['teams:manage'], teams: [teamId] })
+  await call(t, 'createTeam', create({ name: 'another' }, bound.headers), { status: 403, code: 'team_bound_key' })
+  await call(t, 'deleteTeam', remove(defaultId, bound.headers), { status: 404, code: 'team_not_found' })
+  await call(t, 'deleteTeam', remove(teamId, bound.headers), { status: 409, code: 'team_in_use' })
+  await call(t, 'revokeApiKey', { method: 'DELETE', url: `/v1/api_keys/${bound.id}`, headers: AUTH }, { status: 200 })
+
+  // secrets keep a team in use, the trash included
+  const secrets = `/v1/teams/${teamId}/secrets`
+  await call(t, 'upsertTeamSecret', upsertRequest(secrets, 'model_key', 'v'), { status: 200 })
+  await call(t, 'deleteTeam', remove(teamId), { status: 409, code: 'team_in_use' })
+  await call(t, 'deleteTeamSecret', { method: 'DELETE', url: `${secrets}/model_key`, headers: AUTH }, { status: 200 })
+  await call(t, 'deleteTeam', remove(teamId), { status: 409, code: 'team_in_use' })
+  await call(t, 'destroyTeamTrash', { method: 'DELETE', url: `/v1/teams/${teamId}/trash/model_key`, headers: AUTH }, { status: 200 })
+  const deleted = await call(t, 'deleteTeam', remove(teamId), { status: 200 })
+  t.strictSame(deleted, team, 'the deleted team is answered')
+  await call(t, 'deleteTeam', remove(teamId), { status: 404, code: 'team_not_found' })
+  await call(t, 'listTeamSecrets', { method: 'GET', url: secrets, headers: AUTH }, { status: 404, code: 'team_not_found' })
+  await call(t, 'deleteTeam', remove(defaultId), { status: 409, code: 'default_team' })
+  await call(t, 'deleteTeam', remove('team_doesnotexist'), { status: 404, code: 'team_not_found' })
+  await call(t, 'deleteTeam', remove('%E0%A4%A'), { status: 400, code: 'bad_url' })
+  await call(t, 'deleteTeam', { ...remove(defaultId), headers: { ...AUTH, 'content-type': 'application/json' }, payload: '{' }, { status: 400, code: 'invalid_json' })
+})
+
+interface AuditEntry {
+  id: number
+  created_at: string
+  event_type: string
+  outcome: string
+  key_id: string | null
+  team_id: string | null
+  secret_name: string | null
+  detail: string | null
+}
+
+t.test('audit log', async t => {
+  const teamId = await defaultTeamId(t)
+  const list = async (query: string, headers: Record<string, string> = AUTH): Promise<{ entries: AuditEntry[], next: string | null }> => {
+    const body = await call(t, 'listAuditLogs', { method: 'GET', url: `/v1/audit_logs${query}`, headers }, { status: 200 })
+    return { entries: body.audit_logs as AuditEntry[], next: body.next_cursor as string | null }
+  }
+
+  const first = await list('')
+  t.ok(first.entries.every((e, i) => i === 0 || e.id < (first.entries[i - 1]?.id ?? 0)), 'newest first')
+  await call(t, 'listAuditLogs', { method: 'GET', url: '/v1/audit_logs/', headers: AUTH }, { status: 200 })
+
+  // every page, once each
+  const all: AuditEntry[] = []
+  let cursor: string | null = null
+  let pages = 0
+  do {
+    const page = await list(`?limit=1000${cursor === null ? '' : `&cursor=${cursor}`}`)
+    all.push(...page.entries)
+    cursor = page.next
+    pages++
+  } while (cursor !== null && pages < 100)
+  t.equal(cursor, null, 'the last page says so')
+  t.equal(new Set(all.map(e => e.id)).size, all.length, 'no entry twice')
+  t.equal(first.entries.length, Math.min(100, all.length), '100 entries a page by default')
+  t.equal(first.next === null, all.length <= 100, 'next_cursor only when there is more')
+  t.notOk(issuedKeys.some(key => JSON.stringify(all).includes(key)), 'no API key is ever recorded')
+  t.notOk(JSON.stringify(all).includes('line 1\\nline 2'), 'no value is ever recorded')
+
+  // what the earlier tests did is there, and the filters find it
+  for (const type of ['SECRET_UPDATED', 'SECRET_DELETED', 'SECRET_READ', 'SECRET_RESTORED', 'SECRET_DESTROYED',
+    'KEY_CREATED', 'KEY_REVOKED', 'TEAM_CREATED', 'TEAM_DELETED', 'AUTH_FAILED', 'ACCESS_DENIED']) {
+    const { entries } = await list(`?event_type=${type}&limit=5`)
+    t.ok(entries.length > 0 && entries.every(e => e.event_type === type), `event_type=${type}`)
+  }
+  const refusals = (await list('?action=AUTH_FAILED&limit=1000')).entries
+  t.ok(refusals.length > 0 && refusals.every(e => e.outcome === 'denied' && e.key_id === null), 'action is another name for event_type')
+  t.ok(refusals.some(e => /: missing_api_key$/.test(e.detail ?? '')), 'a refusal says why')
+  const denied = (await list('?event_type=ACCESS_DENIED&limit=1')).entries[0]
+  t.match(denied, { outcome: 'denied', key_id: String, detail: /insufficient_scope/ })
+  const rotating = (await list('?secret_name=rotating')).entries
+  t.ok(rotating.length > 0 && rotating.every(e => e.secret_name === 'rotating'), 'secret_name')
+  const adminId = ((await call(t, 'listApiKeys', { method: 'GET', url: '/v1/api_keys', headers: AUTH }, { status: 200 })).api_keys as { id: string, name: string }[])
+    .find(k => k.name === 'admin')?.id ?? 'none'
+  const byAdmin = (await list(`?key_id=${adminId}&limit=50`)).entries
+  t.ok(byAdmin.length > 0 && byAdmin.every(e => e.key_id === adminId), 'key_id')
+  const newest = first.entries[0]
+  if (newest === undefined) throw new Error('an empty audit log')
+  t.ok((await list(`?since=${encodeURIComponent(newest.created_at)}`)).entries.some(e => e.id === newest.id), 'since is inclusive')
+  t.notOk((await list(`?until=${encodeURIComponent(newest.created_at)}`)).entries.some(e => e.id === newest.id), 'until is exclusive')
+  t.strictSame(await list('?until=2000-01-01'), { entries: [], next: null }, 'nothing before the log began')
+  t.strictSame(await list('?event_type=NO_SUCH_EVENT'), { entries: [], next: null })
+
+  // pages
+  const page1 = await list('?limit=2&event_type=SECRET_UPDATED')
+  t.equal(page1.entries.length, 2)
+  t.type(page1.next, 'string')
+  const page2 = await list(`?limit=2&event_type=SECRET_UPDATED&cursor=${String(page1.next)}`)
+  t.ok(page2.entries.length > 0 && page2.entries.every(e => e.id < (page1.entries[1]?.id ?? 0) && e.event_type === 'SECRET_UPDATED'),
+    'the next page is older')
+
+  // a team-bound key sees its teams' entries only
+  const teamAuditor = await createKey(t, { name: 'team auditor', scopes: ['audit:read'], teams: [teamId] })
+  const seenByTeam = (await list('?limit=1000', teamAuditor.headers)).entries
+  t.ok(seenByTeam.length > 0 && seenByTeam.every(e => e.team_id === teamId), 'only entries of its team')
+  await call(t, 'revokeApiKey', { method: 'DELETE', url: `/v1/api_keys/${teamAuditor.id}`, headers: AUTH }, { status: 200 })
+
+  for (const query of ['limit=0', 'limit=1001', 'limit=x', 'limit=1&limit=2', 'since=yesterday', 'until=never', 'since=2024-01-01&since=2024-02-01']) {
+    await call(t, 'listAuditLogs', { method: 'GET', url: `/v1/audit_logs?${query}`, headers: AUTH }, { status: 400, code: 'invalid_query' })
+  }
+  for (const query of ['cursor=abc', 'cursor=', 'cursor=-1']) {
+    await call(t, 'listAuditLogs', { method: 'GET', url: `/v1/audit_logs?${query}`, headers: AUTH }, { status: 400, code: 'invalid_cursor' })
+  }
+  // any parameter given twice is refused before a handler sees it
+  for (const query of ['event_type=KEY_CREATED&event_type=KEY_REVOKED', 'action=A&action=B', 'secret_name=a&secret_name=b', 'key_id=a&key_id=b', 'cursor=1&cursor=2']) {
+    await call(t, 'listAuditLogs', { method: 'GET', url: `/v1/audit_logs?${query}`, headers: AUTH }, { status: 400, code: 'invalid_query' })
+  }
+
+  const verified = await call(t, 'verifyAuditLogs', { method: 'GET', url: '/v1/audit_logs/verify', headers: AUTH }, { status: 200 })
+  t.equal(verified.valid, true, 'the chain holds')
+  t.ok(Number(verified.entries) >= all.length, 'every entry is checked')
+  t.ok(((verified.head as { id: number } | null)?.id ?? 0) >= newest.id, 'the head is the newest entry')
+})
+
+t.test('the per-key rate limit', async t => {
+  const limitedTrove = await openTestTrove()
+  const { app: target } = await buildRecordedApp(limitedTrove, limitedTrove.store, { rateLimit: 2, authFailureLimit: 1_000_000 })
+  t.teardown(async () => {
+    await target.close()
+    await limitedTrove.close()
+  })
+  const teamId = (await limitedTrove.store.listTeams())[0]?.id ?? 'none'
+  for (const op of v1Operations) {
+    const request: InjectOptions = {
+      method: op.method as 'GET', url: urlOf(op, { team_id: teamId, secret_name: 'n' }), headers: AUTH, payload: op.method === 'GET' ? undefined : 'not json'
+    }
+    // two requests a second are allowed (or already spent); the third is not
+    await target.inject(request)
+    await target.inject(request)
+    const { res, body } = await check(t, op.spec.operationId, request, { status: 429, code: 'rate_limited', target })
+    t.equal(res.headers['retry-after'], '1', `${op.spec.operationId}: Retry-After`)
+    t.match(body, { error: 'Rate limit exceeded. Please try again later.', retry_after: 1 })
+  }
+  // the limit is per key: another key has its own budget
+  const otherKey = 'contract-other-key-0123456789abc'
+  await limitedTrove.store.insertApiKey(prepareApiKey(limitedTrove.keyring, { name: 'other', scopes: ['admin'], teams: null, key: otherKey }, new Date()).record)
+  await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: { authorization: `Bearer ${otherKey}` } }, { status: 200, target })
+  await call(t, 'health', { method: 'GET', url: '/healthz' }, { status: 200, target })
+})
+
+t.test('the limit on failed authentications', async t => {
+  const guardedTrove = await openTestTrove()
+  const { app: target } = await buildRecordedApp(guardedTrove, guardedTrove.store, { authFailureLimit: 2 })
+  t.teardown(async () => {
+    await target.close()
+    await guardedTrove.close()
+  })
+  const teamId = (await guardedTrove.store.listTeams())[0]?.id ?? 'none'
+  await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: AUTH }, { status: 200, target })
+  await call(t, 'listTeams', { method: 'GET', url: '/v1/teams' }, { status: 401, code: 'missing_api_key', target })
+  await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets', headers: { authorization: 'Bearer not-a-known-key-000000000000' } },
+    { status: 401, code: 'invalid_api_key', target })
+  // two failures from this address: every /v1 request from it is refused, even with the right key
+  for (const op of v1Operations) {
+    const request: InjectOptions = {
+      method: op.method as 'GET', url: urlOf(op, { team_id: teamId, secret_name: 'n' }), headers: AUTH, payload: op.method === 'GET' ? undefined : 'not json'
+    }
+    const { res, body } = await check(t, op.spec.operationId, request, { status: 429, code: 'rate_limited', target })
+    const wait = Number(res.headers['retry-after'])
+    t.ok(Number.isInteger(wait) && wait >= 1 && wait <= 60, `${op.spec.operationId}: Retry-After is at most a minute`, { wait })
+    t.match(body, { error: 'Rate limit exceeded. Please try again later.', retry_after: wait })
+  }
+  await call(t, 'listTeams', { method: 'GET', url: '/v1/teams' }, { status: 429, code: 'rate_limited', target })
+  await call(t, 'health', { method: 'GET', url: '/healthz' }, { status: 200, target })
+  await call(t, 'ready', { method: 'GET', url: '/readyz' }, { status: 200, target })
+})
+
 t.test('storage failures', async t => {
   const target = faultyApp
   const clear = (): void => {
@@ -911,16 +1288,48 @@ t.test('storage failures', async t => {
   await call(t, 'exportSecrets', { method: 'GET', url: '/v1/secrets/export?format=yaml', headers: AUTH }, { status: 500, code: 'internal_error', target })
   faults.listTeams = async () => { throw sqliteError('SQLITE_BUSY') }
   await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: AUTH }, { status: 503, code: 'storage_busy', target })
+  clear()
+
+  // keys and teams: a write that fails leaves things as they were
+  const doomedKey = await createKey(t, { name: 'doomed', scopes: ['secrets:list'] }, AUTH, target)
+  const doomedTeam = await call(t, 'createTeam', { method: 'POST', url: '/v1/teams', headers: AUTH, payload: { name: 'doomed' } }, { status: 200, target })
+  const revokeDoomed: InjectOptions = { method: 'DELETE', url: `/v1/api_keys/${doomedKey.id}`, headers: AUTH }
+  const deleteDoomed: InjectOptions = { method: 'DELETE', url: `/v1/teams/${String(doomedTeam.id)}`, headers: AUTH }
+  faults.insertApiKey = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'createApiKey', { method: 'POST', url: '/v1/api_keys', headers: AUTH, payload: { name: 'n', scopes: ['secrets:list'] } },
+    { status: 507, code: 'storage_full', target })
+  faults.revokeApiKey = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'revokeApiKey', revokeDoomed, { status: 507, code: 'storage_full', target })
+  faults.createTeam = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'createTeam', { method: 'POST', url: '/v1/teams', headers: AUTH, payload: { name: 'n' } }, { status: 507, code: 'storage_full', target })
+  faults.deleteTeam = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'deleteTeam', deleteDoomed, { status: 507, code: 'storage_full', target })
+  clear()
+  await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets', headers: doomedKey.headers }, { status: 200, target })
+  await call(t, 'revokeApiKey', revokeDoomed, { status: 200, target })
+  await call(t, 'deleteTeam', deleteDoomed, { status: 200, target })
+
+  // an entry edited in the database breaks the chain from there on
+  const intact = await call(t, 'verifyAuditLogs', { method: 'GET', url: '/v1/audit_logs/verify', headers: AUTH }, { status: 200, target })
+  t.equal(intact.valid, true, 'the chain holds')
+  t.notOk('first_invalid_id' in intact, 'no first_invalid_id while it holds')
+  faults.auditRows = async (afterId, limit) => (await faultyTrove.store.auditRows(afterId, limit))
+    .map(row => row.id === 2 ? { ...row, detail: 'edited' } : row)
+  const broken = await call(t, 'verifyAuditLogs', { method: 'GET', url: '/v1/audit_logs/verify', headers: AUTH }, { status: 200, target })
+  t.match(broken, { valid: false, entries: 2, first_invalid_id: 2, head: { id: 1 } }, 'the edited entry is named')
+  faults.auditRows = async (afterId, limit) => (await faultyTrove.store.auditRows(afterId, limit))
+    .map(row => row.id === 1 ? { ...row, outcome: 'denied' as const } : row)
+  const brokenFirst = await call(t, 'verifyAuditLogs', { method: 'GET', url: '/v1/audit_logs/verify', headers: AUTH }, { status: 200, target })
+  t.match(brokenFirst, { valid: false, entries: 1, first_invalid_id: 1, head: null }, 'no head when the first entry fails')
 })
 
 t.test('every /v1 operation answers the HTTP layer\'s errors it declares', async t => {
   const teamId = await defaultTeamId(t)
   const long = 'x'.repeat(1100)
-  for (const op of operations.filter(o => o.path.startsWith('/v1/'))) {
+  for (const op of v1Operations) {
     const { operationId } = op.spec
     const method = op.method as 'GET'
-    const urlWith = (values: Record<string, string>): string =>
-      op.path.replace(/\{([^}]+)\}/g, (_, name: string) => values[name] ?? 'x')
+    const urlWith = (values: Record<string, string>): string => urlOf(op, values)
     const url = urlWith({ team_id: teamId, secret_name: 'n' })
     const declares = (status: number): boolean => op.spec.responses[String(status)] !== undefined
     if (declares(414)) {
@@ -962,20 +1371,28 @@ t.test('every /v1 operation answers a storage failure as declared', async t => {
     rollbackSecret: { payload: { version: 1 } },
     resolveSecrets: { payload: { names: ['n'] } },
     importSecrets: { query: '?format=dotenv', payload: 'N=1' },
-    exportSecrets: { query: '?format=dotenv' }
+    exportSecrets: { query: '?format=dotenv' },
+    createApiKey: { payload: { name: 'n', scopes: ['secrets:list'], teams: [teamId] } },
+    createTeam: { payload: { name: 'n' } }
   }
   const failures = [
     { fault: () => sqliteError('SQLITE_BUSY'), status: 503, code: 'storage_busy' },
     { fault: () => new Error('unexpected'), status: 500, code: 'internal_error' }
   ]
   for (const failure of failures) {
-    // every operation looks its team (or the key's teams) up first
+    // every secrets operation looks its team (or the key's teams) up first; the others go
+    // straight to their own tables
     faults.findTeamById = async () => { throw failure.fault() }
     faults.findTeamByName = async () => { throw failure.fault() }
     faults.listTeams = async () => { throw failure.fault() }
-    for (const op of operations.filter(o => o.path.startsWith('/v1/'))) {
-      const need = needs[op.spec.operationId.replace('Team', '')] ?? {}
-      const url = op.path.replace('{team_id}', teamId).replace('{secret_name}', 'n') + (need.query ?? '')
+    faults.createTeam = async () => { throw failure.fault() }
+    faults.listApiKeys = async () => { throw failure.fault() }
+    faults.findApiKeyById = async () => { throw failure.fault() }
+    faults.listAudit = async () => { throw failure.fault() }
+    faults.auditRows = async () => { throw failure.fault() }
+    for (const op of v1Operations) {
+      const need = needs[op.spec.operationId] ?? needs[op.spec.operationId.replace('Team', '')] ?? {}
+      const url = urlOf(op, { team_id: teamId, secret_name: 'n' }) + (need.query ?? '')
       await call(t, op.spec.operationId, { method: op.method as 'GET', url, headers: AUTH, payload: need.payload as string | undefined },
         { status: failure.status, code: failure.code, target })
     }

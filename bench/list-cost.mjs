@@ -3,6 +3,7 @@
 // the store, then times each route with app.inject (no network), median of repeated calls.
 import { buildApp } from '../dist/app.js'
 import { openTrove } from '../dist/trove.js'
+import { createAuditLog } from '../dist/audit/audit-log.js'
 import { createSecretsService } from '../dist/services/secrets-service.js'
 
 const KEY = 'bench-key-0123456789abcdef'
@@ -22,14 +23,16 @@ async function medianMs (fn, runs) {
 const rows = []
 for (const size of [1_000, 100_000]) {
   const trove = await openTrove({ dataDir: '.', dbPath: ':memory:', bootstrapKey: KEY }, { warn () {} })
-  const secrets = createSecretsService(trove)
+  const audit = createAuditLog({ store: trove.store, auditKey: trove.keyring.auditKey })
+  const secrets = createSecretsService({ ...trove, audit })
   const team = await secrets.resolveTeam(principal, undefined)
   for (let i = 0; i < size; i += 1000) {
     const batch = []
     for (let j = i; j < Math.min(size, i + 1000); j++) batch.push(secrets.prepareUpsert(principal, team, `secret_${String(j).padStart(7, '0')}`, `value-${j}`))
     await secrets.write(batch)
   }
-  const app = await buildApp({ trove })
+  await audit.close()
+  const app = await buildApp({ trove, rateLimit: 1_000_000 })
   const headers = { authorization: `Bearer ${KEY}` }
   const get = url => app.inject({ method: 'GET', url, headers })
   const middle = `secret_${String(Math.floor(size / 2)).padStart(7, '0')}`

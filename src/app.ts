@@ -1,15 +1,19 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Logger } from 'pino'
+import { createAuditLog } from './audit/audit-log.js'
 import authenticate from './http/authenticate.js'
 import { frameworkErrorReply, installErrorHandler } from './http/error-handler.js'
 import { acceptJsonWhateverTheContentType } from './http/json-body.js'
+import apiKeyRoutes from './routes/api-keys.js'
+import auditRoutes from './routes/audit.js'
 import healthRoutes from './routes/health.js'
 import secretFileRoutes from './routes/secret-files.js'
 import secretRoutes from './routes/secrets.js'
 import teamRoutes from './routes/teams.js'
 import trashRoutes from './routes/trash.js'
-import { createApiKeyVerifier } from './services/api-keys-service.js'
+import { createApiKeysService, createApiKeyVerifier } from './services/api-keys-service.js'
 import { createSecretsService } from './services/secrets-service.js'
+import { createTeamsService } from './services/teams-service.js'
 import { createTransferService } from './services/transfer-service.js'
 import type { TroveCore } from './trove.js'
 
@@ -27,6 +31,12 @@ export interface BuildAppOptions {
   maxVersions?: number
   /** days a deleted secret stays restorable (TROVE_RECOVERY_DAYS, default 7) */
   recoveryDays?: number
+  /** requests per second per API key (TROVE_RATE_LIMIT, default 100) */
+  rateLimit?: number
+  /** failed authentications per minute per address (TROVE_AUTH_FAILURE_LIMIT, default 30) */
+  authFailureLimit?: number
+  /** record reads of values in the audit log (TROVE_AUDIT_READS, default true) */
+  auditReads?: boolean
 }
 
 /** How often trashed secrets past their recovery window are destroyed. */
@@ -59,21 +69,29 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     reply.header('x-content-type-options', 'nosniff')
   })
 
+  const { now } = options
+  const audit = createAuditLog({ store, auditKey: keyring.auditKey, now, recordReads: options.auditReads })
   const secrets = createSecretsService({
-    store, cipher, keyring, now: options.now, maxVersions: options.maxVersions, recoveryDays: options.recoveryDays
+    store, cipher, keyring, audit, now, maxVersions: options.maxVersions, recoveryDays: options.recoveryDays
   })
   const transfer = createTransferService({ store, secrets })
-  const verify = createApiKeyVerifier({ store, keyring, now: options.now })
+  const verifier = createApiKeyVerifier({ store, keyring, now })
+  const keys = createApiKeysService({ store, keyring, audit, verifier, now })
+  const teams = createTeamsService({ store, audit, now })
 
   await app.register(healthRoutes, { store })
   await app.register(async api => {
-    await api.register(authenticate, { verify })
+    await api.register(authenticate, {
+      verifier, audit, rateLimit: options.rateLimit ?? 100, authFailureLimit: options.authFailureLimit ?? 30
+    })
     for (const [base, teamScoped] of [['/v1', false], ['/v1/teams/:team_id', true]] as const) {
       await api.register(secretRoutes, { prefix: `${base}/secrets`, secrets, teamScoped })
       await api.register(secretFileRoutes, { prefix: `${base}/secrets`, secrets, transfer, teamScoped, bodyLimit: BODY_LIMIT })
       await api.register(trashRoutes, { prefix: `${base}/trash`, secrets, teamScoped })
     }
-    await api.register(teamRoutes, { prefix: '/v1/teams', secrets })
+    await api.register(teamRoutes, { prefix: '/v1/teams', secrets, teams })
+    await api.register(apiKeyRoutes, { prefix: '/v1/api_keys', keys })
+    await api.register(auditRoutes, { prefix: '/v1/audit_logs', audit })
   })
 
   // Trashed secrets past their window are destroyed on start and every minute after.
@@ -85,6 +103,11 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     purge()
     purgeTimer = setInterval(purge, PURGE_INTERVAL_MS).unref()
   })
-  app.addHook('onClose', async () => clearInterval(purgeTimer))
+  app.addHook('onClose', async () => {
+    clearInterval(purgeTimer)
+    // grouped writes reach the disk before the store closes
+    await verifier.flush()
+    await audit.close()
+  })
   return app
 }

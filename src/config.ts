@@ -16,7 +16,10 @@ const envSchema = z.object({
   TROVE_BOOTSTRAP_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TROVE_MAX_VERSIONS: wholeNumber.pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000')).default(20),
-  TROVE_RECOVERY_DAYS: wholeNumber.pipe(z.number().max(3650, 'must be at most 3650')).default(7)
+  TROVE_RECOVERY_DAYS: wholeNumber.pipe(z.number().max(3650, 'must be at most 3650')).default(7),
+  TROVE_RATE_LIMIT: wholeNumber.pipe(z.number().min(1, 'must be at least 1')).default(100),
+  TROVE_AUTH_FAILURE_LIMIT: wholeNumber.pipe(z.number().min(1, 'must be at least 1')).default(30),
+  TROVE_AUDIT_READS: z.enum(['true', 'false'], { error: 'must be true or false' }).transform(v => v === 'true').default(true)
 })
 
 export interface Config {
@@ -31,6 +34,9 @@ export interface Config {
   logLevel: string
   maxVersions: number
   recoveryDays: number
+  rateLimit: number
+  authFailureLimit: number
+  auditReads: boolean
 }
 
 /**
@@ -56,6 +62,9 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     bootstrapKey: e.TROVE_BOOTSTRAP_KEY,
     logLevel: e.TROVE_LOG_LEVEL,
     maxVersions: e.TROVE_MAX_VERSIONS,
-    recoveryDays: e.TROVE_RECOVERY_DAYS
+    recoveryDays: e.TROVE_RECOVERY_DAYS,
+    rateLimit: e.TROVE_RATE_LIMIT,
+    authFailureLimit: e.TROVE_AUTH_FAILURE_LIMIT,
+    auditReads: e.TROVE_AUDIT_READS
   })
 }

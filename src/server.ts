@@ -22,7 +22,15 @@ async function main (): Promise<void> {
     // printed once, outside the log stream: only its hash is stored
     process.stderr.write(`\nTrove created an admin API key. It is shown only this once; store it now:\n\n  ${trove.generatedAdminKey}\n\n`)
   }
-  const app = await buildApp({ trove, loggerInstance: logger, maxVersions: config.maxVersions, recoveryDays: config.recoveryDays })
+  const app = await buildApp({
+    trove,
+    loggerInstance: logger,
+    maxVersions: config.maxVersions,
+    recoveryDays: config.recoveryDays,
+    rateLimit: config.rateLimit,
+    authFailureLimit: config.authFailureLimit,
+    auditReads: config.auditReads
+  })
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port

@@ -10,10 +10,10 @@ import type { Sodium } from './sodium.js'
  * fingerprints). Each team's key is derived from a data key, so one team's rows cannot be
  * decrypted as another's.
  */
-export type KeyPurpose = 'check' | 'dek' | 'pepper' | 'fingerprint'
+export type KeyPurpose = 'check' | 'dek' | 'pepper' | 'fingerprint' | 'audit'
 
 /** Random keys with one row each; a database made before a purpose existed gets it on its next start. */
-const RANDOM_KEY_PURPOSES = ['pepper', 'fingerprint'] as const
+const RANDOM_KEY_PURPOSES = ['pepper', 'fingerprint', 'audit'] as const
 
 export interface KeyringRecord {
   purpose: KeyPurpose
@@ -31,6 +31,8 @@ export interface Keyring {
   readonly pepper: Uint8Array
   /** Random key for value fingerprints: equal values have equal fingerprints within one store. */
   readonly fingerprintKey: Uint8Array
+  /** Random key for the audit log's hash chain. */
+  readonly auditKey: Uint8Array
 }
 
 const CHECK_PLAINTEXT = 'trove-check-v1'
@@ -108,7 +110,8 @@ export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8A
   }
   const pepper = randomKeys.get('pepper')
   const fingerprintKey = randomKeys.get('fingerprint')
-  if (activeTerm === 0 || pepper === undefined || fingerprintKey === undefined) {
+  const auditKey = randomKeys.get('audit')
+  if (activeTerm === 0 || pepper === undefined || fingerprintKey === undefined || auditKey === undefined) {
     throw new StartupError('the keyring in the database is incomplete')
   }
   sodium.memzero(kek)
@@ -118,6 +121,7 @@ export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8A
     activeTerm,
     pepper,
     fingerprintKey,
+    auditKey,
     teamKey (term, teamKdfId) {
       const cacheKey = `${term}:${teamKdfId}`
       let key = teamKeys.get(cacheKey)

@@ -1,15 +1,31 @@
 import bearerAuth from '@fastify/bearer-auth'
+import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { eventFrom, type AuditLog } from '../audit/audit-log.js'
 import { AppError, errors } from '../errors.js'
 import type { ApiKeyVerifier, AuthFailure } from '../services/api-keys-service.js'
-import type { Principal } from '../services/principal.js'
+import { hasScope, type Principal, type Scope } from '../services/principal.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal
     authFailure: AuthFailure | undefined
   }
+  interface FastifyContextConfig {
+    /** the scope a key needs for this route; null: any valid key. Every /v1 route must say. */
+    scope?: Scope | null
+    operationId?: string
+  }
+}
+
+export interface AuthenticateOptions {
+  verifier: ApiKeyVerifier
+  audit: AuditLog
+  /** requests per second per API key (TROVE_RATE_LIMIT) */
+  rateLimit: number
+  /** failed authentications per minute per client address (TROVE_AUTH_FAILURE_LIMIT) */
+  authFailureLimit: number
 }
 
 const failureMessages: Record<AuthFailure, string> = {
@@ -19,19 +35,38 @@ const failureMessages: Record<AuthFailure, string> = {
   expired: 'the API key has expired'
 }
 
+/** Baseten's documented 429 text, with Trove's code and the wait in seconds. */
+function tooManyRequests (seconds: number, why: string): AppError {
+  const retryAfter = Math.max(1, seconds)
+  return new AppError(429, 'rate_limited', why, {
+    headers: { 'retry-after': String(retryAfter) },
+    details: { error: 'Rate limit exceeded. Please try again later.', retry_after: retryAfter }
+  })
+}
+
 /**
- * Requires an API key on every route of the scope it is registered in. Baseten documents both
- * `Authorization: Bearer <key>` and the legacy `Authorization: Api-Key <key>`, with the scheme
- * matched case-insensitively; @fastify/bearer-auth checks one scheme per verifier, so there is
- * one verifier per scheme. It runs at onRequest, so unauthenticated bodies are never parsed.
+ * Requires an API key, and the route's scope, on every route of the scope it is registered in.
+ * Baseten documents both `Authorization: Bearer <key>` and the legacy `Api-Key <key>`, matched
+ * case-insensitively; @fastify/bearer-auth checks one scheme per verifier, so there is one per
+ * scheme. All of it runs at onRequest, so unauthenticated bodies are never parsed.
  */
-async function authenticate (app: FastifyInstance, options: { verify: ApiKeyVerifier }): Promise<void> {
+async function authenticate (app: FastifyInstance, options: AuthenticateOptions): Promise<void> {
+  const { verifier, audit } = options
   await app.register(bearerAuth, { keys: [], addHook: false, verifyErrorLogLevel: 'debug' })
+  await app.register(rateLimit, { global: false })
+  const perKey = app.createRateLimit({ max: options.rateLimit, timeWindow: 1000, keyGenerator: request => request.principal.keyId })
+  // Guessing keys is slowed per address: only failures count, and a blocked address is refused
+  // before its key is even checked, so a right guess cannot get through either.
+  const failures = app.createRateLimit({ max: options.authFailureLimit, timeWindow: 60_000 })
+
+  app.addHook('onRoute', route => {
+    if (route.config?.scope === undefined) throw new Error(`route ${route.method} ${route.url} declares no scope`)
+  })
 
   const auth = async (key: string, request: FastifyRequest): Promise<boolean> => {
-    const result = await options.verify(key)
+    const result = await verifier.verify(key)
     if ('principal' in result) {
-      request.principal = result.principal
+      request.principal = { ...result.principal, requestId: request.id, clientIp: request.ip }
       return true
     }
     request.authFailure = result.failure
@@ -43,21 +78,47 @@ async function authenticate (app: FastifyInstance, options: { verify: ApiKeyVeri
   })
   const verifiers = { bearer: verifierFor('Bearer'), apiKey: verifierFor('Api-Key') }
 
+  async function refuse (request: FastifyRequest, err: AppError): Promise<never> {
+    audit.recordRefusal(eventFrom(request.principal ?? undefined, err.statusCode === 403 ? 'ACCESS_DENIED' : 'AUTH_FAILED', {
+      outcome: 'denied',
+      clientIp: request.ip,
+      requestId: request.id,
+      detail: `${request.method} ${request.routeOptions.url ?? ''}: ${err.code}`
+    }))
+    if (err.statusCode === 401) await failures(request)
+    throw err
+  }
+
   app.decorateRequest('principal', null as unknown as Principal)
   app.decorateRequest('authFailure', undefined)
-  app.addHook('onRequest', (request, reply, done) => {
+  app.addHook('onRequest', async (request, reply) => {
+    const blocked = await failures(request, { increment: false })
+    if (!blocked.isAllowed && blocked.remaining === 0) throw tooManyRequests(blocked.ttlInSeconds, 'too many failed authentications from this address; wait before trying again')
+
     const header = request.headers.authorization
-    if (header === undefined || header.trim() === '') return done(errors.missingApiKey())
+    if (header === undefined || header.trim() === '') return await refuse(request, errors.missingApiKey())
     const verify = /^api-key /i.test(header) ? verifiers.apiKey : verifiers.bearer
-    verify(request, reply, (err?: Error) => {
-      if (err === undefined) return done()
-      if (reply.statusCode !== 401) return done(err)
+    const err = await new Promise<Error | undefined>(resolve => verify(request, reply, resolve))
+    if (err !== undefined) {
+      if (reply.statusCode !== 401) throw err
       const failure = request.authFailure
-      if (failure !== undefined) return done(errors.invalidApiKey(failureMessages[failure]))
-      done(new AppError(401, 'invalid_authorization_header',
-        'the Authorization header must be "Bearer <key>" or "Api-Key <key>"',
-        { headers: { 'www-authenticate': 'Bearer realm="trove", error="invalid_request"' } }))
-    })
+      return await refuse(request, failure !== undefined
+        ? errors.invalidApiKey(failureMessages[failure])
+        : new AppError(401, 'invalid_authorization_header', 'the Authorization header must be "Bearer <key>" or "Api-Key <key>"',
+          { headers: { 'www-authenticate': 'Bearer realm="trove", error="invalid_request"' } }))
+    }
+
+    const scope = request.routeOptions.config.scope
+    if (scope !== null && scope !== undefined && !hasScope(request.principal.scopes, scope)) {
+      return await refuse(request, new AppError(403, 'insufficient_scope', `this API key lacks the "${scope}" scope`, {
+        headers: { 'www-authenticate': `Bearer realm="trove", error="insufficient_scope", scope="${scope}"` }
+      }))
+    }
+
+    const limit = await perKey(request)
+    if (!limit.isAllowed && limit.isExceeded) {
+      throw tooManyRequests(limit.ttlInSeconds, `more than ${options.rateLimit} requests per second with this API key`)
+    }
   })
 }
 

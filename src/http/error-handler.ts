@@ -64,7 +64,7 @@ export function installErrorHandler (app: FastifyInstance): void {
       request.log.error({ err: describe(err) }, 'request failed')
     }
     if (mapped.headers !== undefined) reply.headers(mapped.headers)
-    reply.code(mapped.statusCode).send({ ...mapped.details, ...errorBody(mapped.statusCode, mapped.code, mapped.message) })
+    reply.code(mapped.statusCode).send({ ...errorBody(mapped.statusCode, mapped.code, mapped.message), ...mapped.details })
   })
 
   // Shutting down: Fastify's own 503 would lack `code`, so Trove answers it.

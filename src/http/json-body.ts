@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import secureJson from 'secure-json-parse'
-import { errors } from '../errors.js'
+import { AppError, errors } from '../errors.js'
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i
 
@@ -14,6 +14,10 @@ export function acceptJsonWhateverTheContentType (app: FastifyInstance, bodyLimi
   // Fastify refuses a Content-Type it cannot parse before any parser runs; only "is it JSON"
   // matters here, so every other type, however odd, reaches the catch-all parser.
   app.addHook('onRequest', (request, _reply, done) => {
+    // every query parameter is a single value; a repeated one would reach handlers as an array
+    for (const [name, value] of Object.entries(request.query as Record<string, unknown>)) {
+      if (Array.isArray(value)) return done(new AppError(400, 'invalid_query', `the query parameter "${name}" may be given only once`))
+    }
     const type = request.headers['content-type']
     if (type !== undefined && !JSON_TYPE.test(type)) request.headers['content-type'] = 'application/octet-stream'
     done()

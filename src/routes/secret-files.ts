@@ -6,7 +6,7 @@ import { SECRET_FILE_CONTENT_TYPES, SECRET_FILE_FORMATS, type SecretFileFormat }
 import type { TransferService } from '../services/transfer-service.js'
 import { etag } from '../http/preconditions.js'
 import { parseBody, toSecretResponse, withErrors } from './secrets.js'
-import { operationName, teamRefOf, type TeamScopeOptions } from './team-scope.js'
+import { routeConfig, teamRefOf, type TeamScopeOptions } from './team-scope.js'
 
 export interface SecretFileRoutesOptions extends TeamScopeOptions {
   secrets: SecretsService
@@ -27,14 +27,13 @@ function formatOf (format: string | undefined): SecretFileFormat {
 export default async function secretFileRoutes (app: FastifyInstance, options: SecretFileRoutesOptions): Promise<void> {
   const { secrets, transfer, teamScoped } = options
   const teamOf = (request: FastifyRequest) => teamRefOf(request, teamScoped)
-  const op = (name: string) => ({ operationId: operationName(name, teamScoped) })
 
-  app.post('/resolve', { schema: { response: withErrors(resolveResultSchema) }, config: op('resolveSecrets') }, async request => {
+  app.post('/resolve', { schema: { response: withErrors(resolveResultSchema) }, config: routeConfig('resolveSecrets', teamScoped, 'secrets:read') }, async request => {
     const body = parseBody(ResolveBody, request.body, '"names"')
     return await secrets.resolve(request.principal, teamOf(request), body.names)
   })
 
-  app.get<{ Querystring: { format?: string } }>('/export', { config: op('exportSecrets') }, async (request, reply) => {
+  app.get<{ Querystring: { format?: string } }>('/export', { config: routeConfig('exportSecrets', teamScoped, 'secrets:read') }, async (request, reply) => {
     // `export` is also a valid secret name: without a format this reads that secret's metadata.
     if (request.query.format === undefined) {
       const secret = await secrets.get(request.principal, teamOf(request), 'export')
@@ -51,7 +50,7 @@ export default async function secretFileRoutes (app: FastifyInstance, options: S
     files.removeAllContentTypeParsers()
     files.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_request, body, done) => done(null, body))
     files.post<{ Querystring: { format?: string, dry_run?: string } }>('/import', {
-      schema: { response: withErrors(importResultSchema) }, config: op('importSecrets')
+      schema: { response: withErrors(importResultSchema) }, config: routeConfig('importSecrets', teamScoped, 'secrets:write')
     }, async request => {
       const format = formatOf(request.query.format)
       const dryRun = request.query.dry_run

@@ -7,7 +7,7 @@ import {
 } from '../schemas/secrets.js'
 import { MAX_PAGE_SIZE, type SecretsService } from '../services/secrets-service.js'
 import type { SecretRecord } from '../store/store.js'
-import { operationName, teamRefOf, type TeamScopeOptions } from './team-scope.js'
+import { routeConfig, teamRefOf, type TeamScopeOptions } from './team-scope.js'
 
 export interface SecretRoutesOptions extends TeamScopeOptions {
   secrets: SecretsService
@@ -56,9 +56,8 @@ function answerWithTag (reply: FastifyReply, secret: SecretRecord): void {
 export default async function secretRoutes (app: FastifyInstance, options: SecretRoutesOptions): Promise<void> {
   const { secrets, teamScoped } = options
   const teamOf = (request: FastifyRequest) => teamRefOf(request, teamScoped)
-  const op = (name: string) => ({ operationId: operationName(name, teamScoped) })
 
-  app.post('/', { schema: { response: withErrors(secretSchema) }, config: op('upsertSecret') }, async (request, reply) => {
+  app.post('/', { schema: { response: withErrors(secretSchema) }, config: routeConfig('upsertSecret', teamScoped, 'secrets:write') }, async (request, reply) => {
     const body = parseBody(UpsertSecretBody, request.body, '"name" and "value"')
     const expected = expectedVersion(request, { allowIfNoneMatch: true })
     const { secret } = await secrets.upsert(request.principal, teamOf(request), body.name, body.value, expected)
@@ -67,7 +66,7 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
   })
 
   app.get<{ Querystring: { limit?: string, cursor?: string, prefix?: string } }>('/', {
-    schema: { response: withErrors(secretListSchema) }, config: op('listSecrets')
+    schema: { response: withErrors(secretListSchema) }, config: routeConfig('listSecrets', teamScoped, 'secrets:list')
   }, async request => {
     const { limit, cursor, prefix } = request.query
     const teamRef = teamScoped ? teamOf(request) : 'all'
@@ -84,14 +83,14 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
     return { secrets: page.secrets.map(toSecretResponse), next_cursor: page.nextCursor }
   })
 
-  app.get<{ Params: NameParams }>('/:secret_name', { schema: { response: withErrors(secretSchema) }, config: op('getSecret') }, async (request, reply) => {
+  app.get<{ Params: NameParams }>('/:secret_name', { schema: { response: withErrors(secretSchema) }, config: routeConfig('getSecret', teamScoped, 'secrets:list') }, async (request, reply) => {
     const secret = await secrets.get(request.principal, teamOf(request), request.params.secret_name)
     answerWithTag(reply, secret)
     return toSecretResponse(secret)
   })
 
   app.get<{ Params: NameParams, Querystring: { version?: string } }>('/:secret_name/value', {
-    schema: { response: withErrors(secretValueSchema) }, config: op('getSecretValue')
+    schema: { response: withErrors(secretValueSchema) }, config: routeConfig('getSecretValue', teamScoped, 'secrets:read')
   }, async (request, reply) => {
     const version = positiveInteger(request.query.version, 'version')
     const { secret, value } = await secrets.readValue(request.principal, teamOf(request), request.params.secret_name, version)
@@ -99,7 +98,7 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
     return { name: secret.name, value, version: version ?? secret.version }
   })
 
-  app.get<{ Params: NameParams }>('/:secret_name/versions', { schema: { response: withErrors(versionListSchema) }, config: op('listSecretVersions') }, async (request, reply) => {
+  app.get<{ Params: NameParams }>('/:secret_name/versions', { schema: { response: withErrors(versionListSchema) }, config: routeConfig('listSecretVersions', teamScoped, 'secrets:list') }, async (request, reply) => {
     const { secret, versions } = await secrets.versions(request.principal, teamOf(request), request.params.secret_name)
     answerWithTag(reply, secret)
     return {
@@ -113,7 +112,7 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
     }
   })
 
-  app.post<{ Params: NameParams }>('/:secret_name/rollback', { schema: { response: withErrors(secretSchema) }, config: op('rollbackSecret') }, async (request, reply) => {
+  app.post<{ Params: NameParams }>('/:secret_name/rollback', { schema: { response: withErrors(secretSchema) }, config: routeConfig('rollbackSecret', teamScoped, 'secrets:write') }, async (request, reply) => {
     const body = parseBody(RollbackBody, request.body, '"version"')
     const expected = expectedVersion(request)
     const { secret } = await secrets.rollback(request.principal, teamOf(request), request.params.secret_name, body.version, expected)
@@ -121,7 +120,7 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
     return toSecretResponse(secret)
   })
 
-  app.delete<{ Params: NameParams }>('/:secret_name', { schema: { response: withErrors(tombstoneSchema) }, config: op('deleteSecret') }, async request => {
+  app.delete<{ Params: NameParams }>('/:secret_name', { schema: { response: withErrors(tombstoneSchema) }, config: routeConfig('deleteSecret', teamScoped, 'secrets:delete') }, async request => {
     const deleted = await secrets.delete(request.principal, teamOf(request), request.params.secret_name, expectedVersion(request))
     return { name: deleted.name }
   })

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { Scope } from '../services/principal.js'
 import type { TeamRef } from '../services/secrets-service.js'
 
 /**
@@ -16,4 +17,9 @@ export function teamRefOf (request: FastifyRequest, teamScoped: boolean): TeamRe
 
 export function operationName (base: string, teamScoped: boolean): string {
   return teamScoped ? base.replace(/Secret/, 'TeamSecret').replace(/Trash/, 'TeamTrash') : base
+}
+
+/** Route config: the operationId (as in openapi.yaml) and the scope a key needs. */
+export function routeConfig (base: string, teamScoped: boolean, scope: Scope | null) {
+  return { operationId: operationName(base, teamScoped), scope }
 }

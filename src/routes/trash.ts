@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { secretSchema, tombstoneSchema, trashListSchema } from '../schemas/secrets.js'
 import type { SecretsService } from '../services/secrets-service.js'
 import { toSecretResponse, withErrors } from './secrets.js'
-import { operationName, teamRefOf, type TeamScopeOptions } from './team-scope.js'
+import { routeConfig, teamRefOf, type TeamScopeOptions } from './team-scope.js'
 
 interface NameParams {
   secret_name: string
@@ -15,9 +15,8 @@ interface NameParams {
 export default async function trashRoutes (app: FastifyInstance, options: TeamScopeOptions & { secrets: SecretsService }): Promise<void> {
   const { secrets, teamScoped } = options
   const teamOf = (request: FastifyRequest) => teamRefOf(request, teamScoped)
-  const op = (name: string) => ({ operationId: operationName(name, teamScoped) })
 
-  app.get('/', { schema: { response: withErrors(trashListSchema) }, config: op('listTrash') }, async request => {
+  app.get('/', { schema: { response: withErrors(trashListSchema) }, config: routeConfig('listTrash', teamScoped, 'secrets:list') }, async request => {
     const trashed = await secrets.listTrash(request.principal, teamScoped ? teamOf(request) : 'all')
     return {
       secrets: trashed.map(secret => ({
@@ -32,13 +31,13 @@ export default async function trashRoutes (app: FastifyInstance, options: TeamSc
     }
   })
 
-  app.post<{ Params: NameParams }>('/:secret_name/restore', { schema: { response: withErrors(secretSchema) }, config: op('restoreTrash') }, async (request, reply) => {
+  app.post<{ Params: NameParams }>('/:secret_name/restore', { schema: { response: withErrors(secretSchema) }, config: routeConfig('restoreTrash', teamScoped, 'secrets:write') }, async (request, reply) => {
     const secret = await secrets.restore(request.principal, teamOf(request), request.params.secret_name)
     reply.header('etag', `"${secret.version}"`)
     return toSecretResponse(secret)
   })
 
-  app.delete<{ Params: NameParams }>('/:secret_name', { schema: { response: withErrors(tombstoneSchema) }, config: op('destroyTrash') }, async request => {
+  app.delete<{ Params: NameParams }>('/:secret_name', { schema: { response: withErrors(tombstoneSchema) }, config: routeConfig('destroyTrash', teamScoped, 'secrets:delete') }, async request => {
     return { name: await secrets.destroy(request.principal, teamOf(request), request.params.secret_name) }
   })
 }

@@ -1,8 +1,10 @@
 import { timingSafeEqual } from 'node:crypto'
+import { eventFrom, type AuditLog } from '../audit/audit-log.js'
 import { classifyApiKey, generateApiKey, hashApiKey, randomBase62 } from '../crypto/api-keys.js'
 import type { Keyring } from '../crypto/keyring.js'
+import { AppError, errors } from '../errors.js'
 import type { ApiKeyRecord, Store } from '../store/store.js'
-import type { Principal } from './principal.js'
+import { hasScope, SCOPES, type Principal, type Scope } from './principal.js'
 
 export type AuthFailure = 'malformed' | 'unknown' | 'revoked' | 'expired'
 export type Verification = { principal: Principal } | { failure: AuthFailure, keyId?: string }
@@ -37,21 +39,120 @@ export function prepareApiKey (keyring: Keyring, input: NewApiKey, now: Date): {
   }
 }
 
+/** How often batched last-used times are written. */
+const LAST_USED_FLUSH_MS = 10_000
+
 /**
  * Resolves an API key to a principal. Keys are found by their keyed hash, so the database never
- * sees the key and the look-up reveals nothing an attacker could time.
+ * sees the key and the look-up reveals nothing an attacker could time. No positive cache: a
+ * revoked key fails on the very next request. `last_used_at` is kept in memory and written in
+ * one transaction every few seconds, so reads do not turn into disk writes.
  */
 export function createApiKeyVerifier (deps: { store: Store, keyring: Keyring, now?: () => Date }) {
   const now = deps.now ?? (() => new Date())
-  return async function verifyApiKey (key: string): Promise<Verification> {
+  const lastUsed = new Map<string, string>()
+  let timer: NodeJS.Timeout | undefined
+
+  async function flush (): Promise<void> {
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    if (lastUsed.size === 0) return
+    const batch = new Map(lastUsed)
+    lastUsed.clear()
+    await deps.store.touchApiKeys(batch)
+  }
+
+  async function verify (key: string): Promise<Verification> {
     if (key.length === 0 || key.length > 512 || classifyApiKey(key) === 'malformed') return { failure: 'malformed' }
     const hash = hashApiKey(deps.keyring.pepper, key)
     const record = await deps.store.findApiKeyByHash(hash)
     if (record === undefined || !timingSafeEqual(record.hash, hash)) return { failure: 'unknown' }
     if (record.revokedAt !== null) return { failure: 'revoked', keyId: record.id }
-    if (record.expiresAt !== null && Date.parse(record.expiresAt) <= now().getTime()) return { failure: 'expired', keyId: record.id }
+    const at = now()
+    if (record.expiresAt !== null && Date.parse(record.expiresAt) <= at.getTime()) return { failure: 'expired', keyId: record.id }
+    lastUsed.set(record.id, at.toISOString())
+    timer ??= setTimeout(() => { flush().catch(() => {}) }, LAST_USED_FLUSH_MS).unref()
     return { principal: { keyId: record.id, scopes: record.scopes, teams: record.teams } }
   }
+
+  return { verify, flush, pendingLastUsed: (id: string) => lastUsed.get(id) }
 }
 
 export type ApiKeyVerifier = ReturnType<typeof createApiKeyVerifier>
+
+export interface CreateKeyRequest {
+  name: string
+  scopes: string[]
+  teams?: string[]
+  expires_at?: string
+}
+
+/** Keys a caller may see and revoke: all for an unbound key, else keys bound within its teams. */
+function visibleTo (principal: Principal, key: ApiKeyRecord): boolean {
+  if (principal.teams === null) return true
+  return key.teams !== null && key.teams.every(team => principal.teams!.includes(team))
+}
+
+export function createApiKeysService (deps: { store: Store, keyring: Keyring, audit: AuditLog, verifier: ApiKeyVerifier, now?: () => Date }) {
+  const { store, keyring, verifier } = deps
+  const now = deps.now ?? (() => new Date())
+
+  return {
+    toResponse (key: ApiKeyRecord) {
+      return {
+        id: key.id,
+        name: key.name,
+        scopes: key.scopes,
+        teams: key.teams,
+        created_at: key.createdAt,
+        expires_at: key.expiresAt,
+        last_used_at: verifier.pendingLastUsed(key.id) ?? key.lastUsedAt,
+        revoked: key.revokedAt !== null,
+        revoked_at: key.revokedAt
+      }
+    },
+
+    /** A key can grant only scopes and teams it holds itself. */
+    async create (principal: Principal, input: CreateKeyRequest): Promise<{ record: ApiKeyRecord, key: string }> {
+      const unknown = input.scopes.filter(scope => !(SCOPES as readonly string[]).includes(scope))
+      if (unknown.length > 0) throw errors.invalidBody(`unknown scope${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (known: ${SCOPES.join(', ')})`)
+      const beyond = input.scopes.filter(scope => !hasScope(principal.scopes, scope as Scope))
+      if (beyond.length > 0) throw new AppError(403, 'scope_not_held', `this API key cannot grant scopes it does not hold: ${beyond.join(', ')}`)
+
+      let teams: string[] | null = principal.teams === null ? null : [...principal.teams]
+      if (input.teams !== undefined) {
+        const known = new Set((await store.listTeams()).map(team => team.id))
+        const missing = input.teams.filter(team => !known.has(team) || (principal.teams !== null && !principal.teams.includes(team)))
+        if (missing.length > 0) throw errors.teamNotFound(missing.join(', '))
+        teams = [...new Set(input.teams)]
+      }
+
+      let expiresAt: string | null = null
+      if (input.expires_at !== undefined) {
+        const at = Date.parse(input.expires_at)
+        if (!Number.isFinite(at)) throw errors.invalidBody('expires_at must be an ISO 8601 date-time')
+        if (at <= now().getTime()) throw errors.invalidBody('expires_at must be in the future')
+        expiresAt = new Date(at).toISOString()
+      }
+
+      const prepared = prepareApiKey(keyring, { name: input.name, scopes: [...new Set(input.scopes)], teams, expiresAt, createdBy: principal.keyId }, now())
+      await store.insertApiKey(prepared.record, eventFrom(principal, 'KEY_CREATED', { detail: `key ${prepared.record.id} (${prepared.record.name}): ${prepared.record.scopes.join(' ')}` }, now()))
+      return prepared
+    },
+
+    async list (principal: Principal): Promise<ApiKeyRecord[]> {
+      return (await store.listApiKeys()).filter(key => visibleTo(principal, key))
+    },
+
+    async revoke (principal: Principal, id: string): Promise<ApiKeyRecord> {
+      const existing = await store.findApiKeyById(id)
+      if (existing === undefined || !visibleTo(principal, existing)) throw new AppError(404, 'key_not_found', `API key "${id}" not found`)
+      const revoked = await store.revokeApiKey(id, now().toISOString(), eventFrom(principal, 'KEY_REVOKED', { detail: `key ${id} (${existing.name})` }, now()))
+      /* c8 ignore next - the key was found just above */
+      if (revoked === undefined) throw new AppError(404, 'key_not_found', `API key "${id}" not found`)
+      return revoked
+    }
+  }
+}
+
+export type ApiKeysService = ReturnType<typeof createApiKeysService>

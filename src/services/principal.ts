@@ -4,4 +4,17 @@ export interface Principal {
   scopes: readonly string[]
   /** team ids the key may use; null means every team */
   teams: readonly string[] | null
+  /** for the audit log */
+  requestId?: string
+  clientIp?: string
+}
+
+export const SCOPES = [
+  'secrets:list', 'secrets:read', 'secrets:write', 'secrets:delete', 'keys:manage', 'teams:manage', 'audit:read', 'admin'
+] as const
+export type Scope = typeof SCOPES[number]
+
+/** `admin` holds every scope. */
+export function hasScope (scopes: readonly string[], scope: Scope): boolean {
+  return scopes.includes('admin') || scopes.includes(scope)
 }

@@ -1,3 +1,4 @@
+import { eventFrom, type AuditLog } from '../audit/audit-log.js'
 import { randomBase62 } from '../crypto/api-keys.js'
 import type { Cipher } from '../crypto/cipher.js'
 import { fingerprintValue } from '../crypto/fingerprint.js'
@@ -19,6 +20,7 @@ export interface SecretsServiceDeps {
   store: Store
   cipher: Cipher
   keyring: Keyring
+  audit: AuditLog
   now?: () => Date
   /** versions kept per secret (TROVE_MAX_VERSIONS) */
   maxVersions?: number
@@ -82,8 +84,10 @@ function decodeCursor (cursor: string): [string, string] {
 }
 
 export function createSecretsService (deps: SecretsServiceDeps) {
-  const { store, cipher, keyring } = deps
+  const { store, cipher, keyring, audit } = deps
   const now = deps.now ?? (() => new Date())
+  const event = (principal: Principal, eventType: string, team: { id: string, name: string }, secretName: string, detail: string | null = null) =>
+    eventFrom(principal, eventType, { teamId: team.id, teamName: team.name, secretName, detail }, now())
   const maxVersions = deps.maxVersions ?? 20
   const recoveryMs = (deps.recoveryDays ?? 7) * 24 * 60 * 60 * 1000
 
@@ -143,8 +147,16 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     return open(secret, version)
   }
 
+  /** Reads a value for a caller, recording the read (grouped, see audit-log.ts). */
+  async function readFor (principal: Principal, secret: SecretRecord, versionNumber: number, detail: string | null = null): Promise<string> {
+    const value = await readVersionValue(secret, versionNumber)
+    audit.recordRead(event(principal, 'SECRET_READ', { id: secret.teamId, name: secret.teamName }, secret.name,
+      detail ?? (versionNumber === secret.version ? null : `version ${versionNumber}`)))
+    return value
+  }
+
   /** The write of one value, ready for the store; validation happens here, sealing in the transaction. */
-  function prepareUpsert (principal: Principal, team: TeamRecord, name: string, value: string, expected?: ExpectedVersion): UpsertSecretInput {
+  function prepareUpsert (principal: Principal, team: TeamRecord, name: string, value: string, expected?: ExpectedVersion, detail: string | null = null): UpsertSecretInput {
     checkSecretName(name)
     const problem = secretValueProblem(value)
     if (problem !== undefined) {
@@ -166,6 +178,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
       fingerprint: fingerprintValue(keyring.fingerprintKey, plaintext),
       expected,
       maxVersions,
+      audit: event(principal, 'SECRET_UPDATED', team, name, detail),
       seal: secret => ({ term, blob: cipher.seal(key, term, sealContext(team.id, secret.id, nameKey, secret.version), plaintext) })
     }
   }
@@ -184,7 +197,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     visibleTeams,
     prepareUpsert,
     write,
-    readVersionValue,
+    readFor,
     fingerprint: (value: string) => fingerprintValue(keyring.fingerprintKey, Buffer.from(value, 'utf8')),
 
     async upsert (principal: Principal, teamRef: TeamRef, name: string, value: string, expected?: ExpectedVersion): Promise<UpsertResult> {
@@ -232,7 +245,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
 
     async readValue (principal: Principal, teamRef: TeamRef, name: string, version?: number): Promise<{ secret: SecretRecord, value: string }> {
       const secret = await find(principal, teamRef, name)
-      return { secret, value: await readVersionValue(secret, version ?? secret.version) }
+      return { secret, value: await readFor(principal, secret, version ?? secret.version) }
     },
 
     async versions (principal: Principal, teamRef: TeamRef, name: string): Promise<{ secret: SecretRecord, versions: VersionInfo[] }> {
@@ -245,7 +258,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
       const secret = await find(principal, teamRef, name)
       const value = await readVersionValue(secret, version)
       const team = await resolveTeam(principal, teamRef)
-      const [result] = await write([prepareUpsert(principal, team, secret.name, value, expected)])
+      const [result] = await write([prepareUpsert(principal, team, secret.name, value, expected, `rollback to version ${version}`)])
       return result!
     },
 
@@ -259,7 +272,8 @@ export function createSecretsService (deps: SecretsServiceDeps) {
         deleted = await store.trashSecret(team.id, secretNameKey(name), {
           now: at.toISOString(),
           purgeAt: new Date(at.getTime() + recoveryMs).toISOString(),
-          expected
+          expected,
+          audit: event(principal, 'SECRET_DELETED', team, name)
         })
       } catch (err) {
         if (err instanceof VersionConflict) throw conflict(err)
@@ -282,7 +296,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
         if (secret === undefined) {
           if (!missing.includes(name)) missing.push(name)
         } else {
-          secrets[name] = await readVersionValue(secret, secret.version)
+          secrets[name] = await readFor(principal, secret, secret.version, 'resolve')
         }
       }
       return { secrets, missing }
@@ -296,7 +310,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     async restore (principal: Principal, teamRef: TeamRef, name: string): Promise<SecretRecord> {
       checkSecretName(name)
       const team = await resolveTeam(principal, teamRef)
-      const restored = await store.restoreSecret(team.id, secretNameKey(name), now().toISOString())
+      const restored = await store.restoreSecret(team.id, secretNameKey(name), now().toISOString(), event(principal, 'SECRET_RESTORED', team, name))
       if (restored === undefined) throw new AppError(404, 'not_in_trash', `no deleted secret "${name}" can be restored`)
       if (restored === 'conflict') throw new AppError(409, 'name_in_use', `a secret named "${name}" exists again; delete or rename it before restoring`)
       return restored
@@ -306,7 +320,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     async destroy (principal: Principal, teamRef: TeamRef, name: string): Promise<string> {
       checkSecretName(name)
       const team = await resolveTeam(principal, teamRef)
-      const destroyed = await store.destroyTrashed(team.id, secretNameKey(name), now().toISOString())
+      const destroyed = await store.destroyTrashed(team.id, secretNameKey(name), now().toISOString(), event(principal, 'SECRET_DESTROYED', team, name))
       if (destroyed === undefined) throw new AppError(404, 'not_in_trash', `no deleted secret "${name}" is in the trash`)
       return destroyed
     },

@@ -62,7 +62,7 @@ export function createTransferService (deps: { store: Store, secrets: SecretsSer
       }
       const changes = valid.filter(entry => entry.item.action !== 'unchanged')
       if (changes.length > 0) {
-        await secrets.write(changes.map(entry => secrets.prepareUpsert(principal, team, entry.name, entry.value)))
+        await secrets.write(changes.map(entry => secrets.prepareUpsert(principal, team, entry.name, entry.value, undefined, `import (${format})`)))
       }
       return { plan, applied: true }
     },
@@ -71,7 +71,7 @@ export function createTransferService (deps: { store: Store, secrets: SecretsSer
       const team = await secrets.resolveTeam(principal, teamRef)
       const entries: { name: string, value: string }[] = []
       for (const secret of await store.listSecrets([team.id])) {
-        entries.push({ name: secret.name, value: await secrets.readVersionValue(secret, secret.version) })
+        entries.push({ name: secret.name, value: await secrets.readFor(principal, secret, secret.version, `export (${format})`) })
       }
       return serializeSecretFile(format, entries)
     }

@@ -1,3 +1,4 @@
+import type { AuditEvent, AuditHasher, AuditRow } from '../audit/chain.js'
 import type { KeyringRecord } from '../crypto/keyring.js'
 
 /**
@@ -98,6 +99,8 @@ export interface UpsertSecretInput {
   fingerprint: string
   /** check-and-set condition, checked inside the write transaction */
   expected?: ExpectedVersion
+  /** recorded in the same transaction when the value changes; the store adds the version */
+  audit?: AuditEvent
   /** versions to keep; older ones are deleted */
   maxVersions: number
   /** Seals the value for the version about to be written; called inside the write transaction. */
@@ -111,6 +114,19 @@ export interface UpsertResult {
   created: boolean
 }
 
+export interface AuditQuery {
+  /** newest first; entries with a smaller id than this */
+  beforeId?: number
+  since?: string
+  until?: string
+  eventType?: string
+  secretName?: string
+  keyId?: string
+  /** only entries of these teams (null: every entry, team or not) */
+  teamIds: readonly string[] | null
+  limit: number
+}
+
 export interface InitialState {
   keyring: KeyringRecord[]
   defaultTeam: TeamRecord
@@ -121,13 +137,31 @@ export interface Store {
   listKeyring (): Promise<KeyringRecord[]>
   /** Writes the keyring, the default team and the first admin key in one transaction. */
   initialise (state: InitialState): Promise<void>
-  insertApiKey (key: ApiKeyRecord): Promise<void>
+  insertApiKey (key: ApiKeyRecord, audit?: AuditEvent): Promise<void>
   countApiKeys (): Promise<number>
   findApiKeyByHash (hash: Buffer): Promise<ApiKeyRecord | undefined>
+  findApiKeyById (id: string): Promise<ApiKeyRecord | undefined>
+  listApiKeys (): Promise<ApiKeyRecord[]>
+  /** Marks a key revoked; undefined when there is no such key. */
+  revokeApiKey (id: string, now: string, audit?: AuditEvent): Promise<ApiKeyRecord | undefined>
+  /** Writes batched last-used times in one transaction. */
+  touchApiKeys (lastUsed: ReadonlyMap<string, string>): Promise<void>
 
   listTeams (): Promise<TeamRecord[]>
   findTeamById (id: string): Promise<TeamRecord | undefined>
   findTeamByName (name: string): Promise<TeamRecord | undefined>
+  /** Creates a team; undefined when the name is taken. */
+  createTeam (team: { id: string, name: string, createdAt: string }, audit?: AuditEvent): Promise<TeamRecord | undefined>
+  /** Deletes an empty team; 'in_use' while it holds secrets (trash included) or live keys. */
+  deleteTeam (id: string, audit?: AuditEvent): Promise<TeamRecord | 'in_use' | undefined>
+
+  /** The audit hash is keyed from the keyring, which is unlocked after the store opens. */
+  setAuditHasher (hasher: AuditHasher): void
+  /** Appends events to the chain in one transaction (grouped reads and refusals). */
+  appendAudit (events: readonly AuditEvent[]): Promise<void>
+  listAudit (query: AuditQuery): Promise<AuditRow[]>
+  /** Rows in id order after `afterId`, for walking the whole chain. */
+  auditRows (afterId: number, limit: number): Promise<AuditRow[]>
 
   insertKeyring (records: readonly KeyringRecord[]): Promise<void>
 
@@ -147,17 +181,17 @@ export interface Store {
    */
   upsertSecrets (inputs: readonly UpsertSecretInput[]): Promise<UpsertResult[]>
   /** Moves a live secret with all its versions to the trash; undefined if there was none. */
-  trashSecret (teamId: string, nameKey: string, at: { now: string, purgeAt: string, expected?: ExpectedVersion }): Promise<SecretRecord | undefined>
+  trashSecret (teamId: string, nameKey: string, at: { now: string, purgeAt: string, expected?: ExpectedVersion, audit?: AuditEvent }): Promise<SecretRecord | undefined>
   /** Trashed secrets not yet due for purging, newest deletion first. */
   listTrash (teamIds: readonly string[], now: string): Promise<TrashedSecretRecord[]>
   /** Brings back the most recently deleted secret of that name; 'conflict' if the name is live again. */
-  restoreSecret (teamId: string, nameKey: string, now: string): Promise<SecretRecord | 'conflict' | undefined>
+  restoreSecret (teamId: string, nameKey: string, now: string, audit?: AuditEvent): Promise<SecretRecord | 'conflict' | undefined>
   /**
    * Destroys every trashed secret of that name still in its recovery window, versions and
    * ciphertexts included; the stored name of the newest, or undefined if there was none.
    */
-  destroyTrashed (teamId: string, nameKey: string, now: string): Promise<string | undefined>
-  /** Destroys trashed secrets whose recovery window has passed; how many. */
+  destroyTrashed (teamId: string, nameKey: string, now: string, audit?: AuditEvent): Promise<string | undefined>
+  /** Destroys trashed secrets whose recovery window has passed, recording each; how many. */
   purgeExpired (now: string): Promise<number>
 
   /** Answers when the database does. */

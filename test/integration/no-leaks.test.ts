@@ -38,6 +38,11 @@ t.test('a canary value and a canary API key appear in no log, database file or W
     await send('GET', '/v1/trash'),
     await send('POST', '/v1/trash/canary/restore')
   ]
+  // a key made through the API is a canary too
+  const made = await (await send('POST', '/v1/api_keys', JSON.stringify({ name: 'canary-key', scopes: ['secrets:list'] }))).json() as { id: string, key: string }
+  t.match(made.key, /^trove_/)
+  t.equal((await fetch(`${trove.url}/v1/secrets/canary/value`, { headers: { authorization: `Api-Key ${made.key}` } })).status, 403)
+  quiet.push(await send('GET', '/v1/api_keys'), await send('GET', '/v1/audit_logs'), await send('DELETE', `/v1/api_keys/${made.id}`))
   for (const res of quiet) {
     const body = await res.text()
     t.notOk(body.includes(canaryValue), `${res.url.replace(trove.url, '')} does not answer with the value`)
@@ -64,7 +69,7 @@ t.test('a canary value and a canary API key appear in no log, database file or W
       const path = join(dir, 'data', file)
       if (!existsSync(path)) continue
       const bytes = readFileSync(path)
-      for (const form of [...forms(canaryValue), ...forms(canaryKey)]) {
+      for (const form of [...forms(canaryValue), ...forms(canaryKey), ...forms(made.key)]) {
         t.notOk(bytes.includes(Buffer.from(form)), `${file} ${when} does not hold ${form.slice(0, 16)}…`)
       }
     }
@@ -75,5 +80,5 @@ t.test('a canary value and a canary API key appear in no log, database file or W
 
   const logs = trove.stdout() + trove.stderr()
   t.ok(logs.includes('"msg":"incoming request"'), 'trace logging was on')
-  for (const form of [...forms(canaryValue), ...forms(canaryKey)]) t.notOk(logs.includes(form), `logs do not hold ${form.slice(0, 16)}…`)
+  for (const form of [...forms(canaryValue), ...forms(canaryKey), ...forms(made.key)]) t.notOk(logs.includes(form), `logs do not hold ${form.slice(0, 16)}…`)
 })

@@ -1,3 +1,4 @@
+import { GENESIS_HASH, type AuditEvent, type AuditHasher, type AuditRow } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
   VersionConflict,
@@ -101,6 +102,40 @@ function toApiKey (row: ApiKeyRow): ApiKeyRecord {
   }
 }
 
+interface AuditLogRow {
+  id: number
+  created_at: string
+  event_type: string
+  outcome: AuditEvent['outcome']
+  key_id: string | null
+  team_id: string | null
+  team_name: string | null
+  secret_name: string | null
+  client_ip: string | null
+  request_id: string | null
+  detail: string | null
+  prev_hash: Buffer
+  hash: Buffer
+}
+
+function toAuditRow (row: AuditLogRow): AuditRow {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    eventType: row.event_type,
+    outcome: row.outcome,
+    keyId: row.key_id,
+    teamId: row.team_id,
+    teamName: row.team_name,
+    secretName: row.secret_name,
+    clientIp: row.client_ip,
+    requestId: row.request_id,
+    detail: row.detail,
+    prevHash: row.prev_hash,
+    hash: row.hash
+  }
+}
+
 function toTeam (row: { id: string, name: string, kdf_id: number, created_at: string }): TeamRecord {
   return { id: row.id, name: row.name, kdfId: row.kdf_id, createdAt: row.created_at }
 }
@@ -157,9 +192,40 @@ export function createSqliteStore (path: string): Store {
     restore: db.prepare('UPDATE secrets SET deleted_at = NULL, purge_at = NULL, updated_at = ? WHERE id = ?'),
     destroyTrashed: db.prepare(`DELETE FROM secrets WHERE deleted_at IS NOT NULL AND name_key = ? AND purge_at > ?
       AND team_kdf_id = (SELECT kdf_id FROM teams WHERE id = ?)`),
-    purgeExpired: db.prepare('DELETE FROM secrets WHERE deleted_at IS NOT NULL AND purge_at <= ?'),
     secretById: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM} WHERE s.id = ?`),
-    ping: db.prepare('SELECT 1').pluck()
+    ping: db.prepare('SELECT 1').pluck(),
+    apiKeyById: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
+    apiKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
+    revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    touchApiKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)'),
+    teamInUse: db.prepare(`SELECT (SELECT count(*) FROM secrets WHERE team_kdf_id = @kdfId)
+      + (SELECT count(*) FROM api_keys, json_each(api_keys.teams) WHERE api_keys.revoked_at IS NULL AND json_each.value = @id)`).pluck(),
+    deleteTeam: db.prepare('DELETE FROM teams WHERE kdf_id = ?'),
+    lastAudit: db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1'),
+    insertAudit: db.prepare(`INSERT INTO audit_log (id, created_at, event_type, outcome, key_id, team_id, team_name, secret_name, client_ip, request_id, detail, prev_hash, hash)
+      VALUES (@id, @createdAt, @eventType, @outcome, @keyId, @teamId, @teamName, @secretName, @clientIp, @requestId, @detail, @prevHash, @hash)`),
+    auditAfter: db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
+    expiredTrash: db.prepare(`SELECT s.id, s.name, t.id AS team_id, t.name AS team_name FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
+      WHERE s.deleted_at IS NOT NULL AND s.purge_at <= ?`),
+    deleteSecretById: db.prepare('DELETE FROM secrets WHERE id = ?')
+  }
+
+  let hashAudit: AuditHasher | undefined
+
+  /** Appends to the chain; call only inside a write transaction, so the previous hash cannot move. */
+  function appendAudit (events: readonly AuditEvent[]): void {
+    if (events.length === 0) return
+    /* c8 ignore next - openTrove sets the hasher before anything can write */
+    if (hashAudit === undefined) throw new Error('the audit hasher is not set')
+    const last = sql.lastAudit.get() as { id: number, hash: Buffer } | undefined
+    let id = last?.id ?? 0
+    let prevHash = last?.hash ?? GENESIS_HASH
+    for (const event of events) {
+      id++
+      const hash = hashAudit(id, event, prevHash)
+      sql.insertAudit.run({ ...event, id, prevHash, hash })
+      prevHash = hash
+    }
   }
 
   function findSecret (teamId: string, nameKey: string): SecretRecord | undefined {
@@ -204,6 +270,10 @@ export function createSqliteStore (path: string): Store {
     }
     sql.insertVersion.run(id, version, sealed.term, sealed.blob, input.fingerprint, input.now, input.createdBy)
     sql.pruneVersions.run(id, version - input.maxVersions)
+    if (input.audit !== undefined) {
+      const what = `${existing === undefined ? 'created' : 'updated'}, version ${version}`
+      appendAudit([{ ...input.audit, secretName: existing?.name ?? input.name, detail: input.audit.detail === null ? what : `${input.audit.detail}; ${what}` }])
+    }
     const secret: SecretRecord = existing === undefined
       ? {
           id,
@@ -223,25 +293,73 @@ export function createSqliteStore (path: string): Store {
 
   const upsertMany = db.transaction((inputs: readonly UpsertSecretInput[]) => inputs.map(upsertOne))
 
-  const trash = db.transaction((teamId: string, nameKey: string, at: { now: string, purgeAt: string, expected?: ExpectedVersion }) => {
+  const trash = db.transaction((teamId: string, nameKey: string, at: { now: string, purgeAt: string, expected?: ExpectedVersion, audit?: AuditEvent }) => {
     const existing = findSecret(teamId, nameKey)
     if (!satisfies(at.expected, existing?.version ?? null)) throw new VersionConflict(existing?.version ?? null)
-    if (existing !== undefined) sql.trash.run(at.now, at.purgeAt, existing.id)
+    if (existing !== undefined) {
+      sql.trash.run(at.now, at.purgeAt, existing.id)
+      if (at.audit !== undefined) appendAudit([{ ...at.audit, secretName: existing.name }])
+    }
     return existing
   })
 
-  const restore = db.transaction((teamId: string, nameKey: string, now: string): SecretRecord | 'conflict' | undefined => {
-    const latest = sql.latestTrashed.get(teamId, nameKey, now) as { id: string } | undefined
+  const restore = db.transaction((teamId: string, nameKey: string, now: string, audit?: AuditEvent): SecretRecord | 'conflict' | undefined => {
+    const latest = sql.latestTrashed.get(teamId, nameKey, now) as { id: string, name: string } | undefined
     if (latest === undefined) return undefined
     if (findSecret(teamId, nameKey) !== undefined) return 'conflict'
     sql.restore.run(now, latest.id)
+    if (audit !== undefined) appendAudit([{ ...audit, secretName: latest.name }])
     return toSecret(sql.secretById.get(latest.id) as SecretRow)
   })
 
-  const destroy = db.transaction((teamId: string, nameKey: string, now: string): string | undefined => {
+  const destroy = db.transaction((teamId: string, nameKey: string, now: string, audit?: AuditEvent): string | undefined => {
     const latest = sql.latestTrashed.get(teamId, nameKey, now) as { name: string } | undefined
-    if (latest !== undefined) sql.destroyTrashed.run(nameKey, now, teamId)
+    if (latest !== undefined) {
+      sql.destroyTrashed.run(nameKey, now, teamId)
+      if (audit !== undefined) appendAudit([{ ...audit, secretName: latest.name }])
+    }
     return latest?.name
+  })
+
+  const purge = db.transaction((now: string): number => {
+    const expired = sql.expiredTrash.all(now) as { id: string, name: string, team_id: string, team_name: string }[]
+    for (const secret of expired) sql.deleteSecretById.run(secret.id)
+    appendAudit(expired.map(secret => ({
+      createdAt: now,
+      eventType: 'SECRET_PURGED',
+      outcome: 'success' as const,
+      keyId: null,
+      teamId: secret.team_id,
+      teamName: secret.team_name,
+      secretName: secret.name,
+      clientIp: null,
+      requestId: null,
+      detail: 'recovery window ended'
+    })))
+    return expired.length
+  })
+
+  const revoke = db.transaction((id: string, now: string, audit?: AuditEvent): ApiKeyRecord | undefined => {
+    const row = sql.apiKeyById.get(id) as ApiKeyRow | undefined
+    if (row === undefined) return undefined
+    if (sql.revokeApiKey.run(now, id).changes > 0 && audit !== undefined) appendAudit([audit])
+    return toApiKey(sql.apiKeyById.get(id) as ApiKeyRow)
+  })
+
+  const createTeam = db.transaction((team: { id: string, name: string, createdAt: string }, audit?: AuditEvent): TeamRecord | undefined => {
+    if (sql.teamByName.get(team.name) !== undefined) return undefined
+    sql.insertTeam.run(team.id, team.name, team.createdAt)
+    if (audit !== undefined) appendAudit([{ ...audit, teamId: team.id, teamName: team.name }])
+    return toTeam(sql.teamById.get(team.id) as Parameters<typeof toTeam>[0])
+  })
+
+  const deleteTeam = db.transaction((id: string, audit?: AuditEvent): TeamRecord | 'in_use' | undefined => {
+    const row = sql.teamById.get(id) as Parameters<typeof toTeam>[0] | undefined
+    if (row === undefined) return undefined
+    if ((sql.teamInUse.get({ kdfId: row.kdf_id, id }) as number) > 0) return 'in_use'
+    sql.deleteTeam.run(row.kdf_id)
+    if (audit !== undefined) appendAudit([{ ...audit, teamId: row.id, teamName: row.name }])
+    return toTeam(row)
   })
 
   return {
@@ -250,7 +368,43 @@ export function createSqliteStore (path: string): Store {
       return rows.map(r => ({ purpose: r.purpose, term: r.term, state: r.state, wrapped: r.wrapped, createdAt: r.created_at }))
     },
     async initialise (state) { initialise.immediate(state) },
-    async insertApiKey (key) { insertApiKey(key) },
+    async insertApiKey (key, audit) {
+      db.transaction(() => {
+        insertApiKey(key)
+        if (audit !== undefined) appendAudit([audit])
+      }).immediate()
+    },
+    async findApiKeyById (id) {
+      const row = sql.apiKeyById.get(id) as ApiKeyRow | undefined
+      return row === undefined ? undefined : toApiKey(row)
+    },
+    async listApiKeys () { return (sql.apiKeys.all() as ApiKeyRow[]).map(toApiKey) },
+    async revokeApiKey (id, now, audit) { return revoke.immediate(id, now, audit) },
+    async touchApiKeys (lastUsed) {
+      if (lastUsed.size === 0) return
+      db.transaction(() => {
+        for (const [id, at] of lastUsed) sql.touchApiKey.run(at, id, at)
+      }).immediate()
+    },
+    async createTeam (team, audit) { return createTeam.immediate(team, audit) },
+    async deleteTeam (id, audit) { return deleteTeam.immediate(id, audit) },
+    setAuditHasher (hasher) { hashAudit = hasher },
+    async appendAudit (events) { db.transaction(() => appendAudit(events)).immediate() },
+    async listAudit (query) {
+      const where: string[] = []
+      const params: Record<string, unknown> = { limit: query.limit }
+      if (query.beforeId !== undefined) { where.push('id < @beforeId'); params.beforeId = query.beforeId }
+      if (query.since !== undefined) { where.push('created_at >= @since'); params.since = query.since }
+      if (query.until !== undefined) { where.push('created_at < @until'); params.until = query.until }
+      if (query.eventType !== undefined) { where.push('event_type = @eventType'); params.eventType = query.eventType }
+      if (query.secretName !== undefined) { where.push('secret_name = @secretName'); params.secretName = query.secretName }
+      if (query.keyId !== undefined) { where.push('key_id = @keyId'); params.keyId = query.keyId }
+      if (query.teamIds !== null) { where.push('team_id IN (SELECT value FROM json_each(@teamIds))'); params.teamIds = JSON.stringify(query.teamIds) }
+      // the filters are fixed fragments; values are bound, never spliced in
+      const rows = db.prepare(`SELECT * FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`).all(params) as AuditLogRow[]
+      return rows.map(toAuditRow)
+    },
+    async auditRows (afterId, limit) { return (sql.auditAfter.all(afterId, limit) as AuditLogRow[]).map(toAuditRow) },
     async countApiKeys () { return sql.countApiKeys.get() as number },
     async findApiKeyByHash (hash) {
       const row = sql.apiKeyByHash.get(hash) as ApiKeyRow | undefined
@@ -304,9 +458,9 @@ export function createSqliteStore (path: string): Store {
     async listTrash (teamIds, now) {
       return (sql.trashOfTeams.all(JSON.stringify(teamIds), now) as SecretRow[]).map(toTrashed)
     },
-    async restoreSecret (teamId, nameKey, now) { return restore.immediate(teamId, nameKey, now) },
-    async destroyTrashed (teamId, nameKey, now) { return destroy.immediate(teamId, nameKey, now) },
-    async purgeExpired (now) { return sql.purgeExpired.run(now).changes },
+    async restoreSecret (teamId, nameKey, now, audit) { return restore.immediate(teamId, nameKey, now, audit) },
+    async destroyTrashed (teamId, nameKey, now, audit) { return destroy.immediate(teamId, nameKey, now, audit) },
+    async purgeExpired (now) { return purge.immediate(now) },
     async ping () { sql.ping.get() },
     async close () {
       if (db.open) db.close()

@@ -4,11 +4,14 @@ import { createAuditLog } from './audit/audit-log.js'
 import authenticate from './http/authenticate.js'
 import { frameworkErrorReply, installErrorHandler } from './http/error-handler.js'
 import { acceptJsonWhateverTheContentType } from './http/json-body.js'
+import { metricsPlugin } from './http/metrics.js'
+import { createRotation } from './ops/rotation.js'
 import apiKeyRoutes from './routes/api-keys.js'
 import auditRoutes from './routes/audit.js'
 import healthRoutes from './routes/health.js'
 import secretFileRoutes from './routes/secret-files.js'
 import secretRoutes from './routes/secrets.js'
+import sysRoutes from './routes/sys.js'
 import teamRoutes from './routes/teams.js'
 import trashRoutes from './routes/trash.js'
 import { createApiKeysService, createApiKeyVerifier } from './services/api-keys-service.js'
@@ -37,6 +40,10 @@ export interface BuildAppOptions {
   authFailureLimit?: number
   /** record reads of values in the audit log (TROVE_AUDIT_READS, default true) */
   auditReads?: boolean
+  /** bearer token for GET /metrics (TROVE_METRICS_TOKEN); open when unset */
+  metricsToken?: string
+  /** serve HTTPS with this certificate and key (TROVE_TLS_CERT_FILE / TROVE_TLS_KEY_FILE) */
+  https?: { cert: Buffer, key: Buffer }
 }
 
 /** How often trashed secrets past their recovery window are destroyed. */
@@ -50,6 +57,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const { store, keyring, cipher } = options.trove
   const app = Fastify({
     ...(options.loggerInstance === undefined ? { logger: options.logger ?? false } : { loggerInstance: options.loggerInstance }),
+    ...(options.https === undefined ? {} : { https: options.https }),
     bodyLimit: BODY_LIMIT,
     // names may be 253 characters; the default 100 would turn long ones into 404s
     routerOptions: { maxParamLength: 1024 },
@@ -78,7 +86,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const verifier = createApiKeyVerifier({ store, keyring, now })
   const keys = createApiKeysService({ store, keyring, audit, verifier, now })
   const teams = createTeamsService({ store, audit, now })
+  const rotation = createRotation({ store, keyring, cipher, now, onError: err => app.log.error({ err: { code: (err as { code?: string }).code } }, 'key rotation failed') })
 
+  await metricsPlugin(app, { store, token: options.metricsToken })
   await app.register(healthRoutes, { store })
   await app.register(async api => {
     await api.register(authenticate, {
@@ -92,6 +102,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     await api.register(teamRoutes, { prefix: '/v1/teams', secrets, teams })
     await api.register(apiKeyRoutes, { prefix: '/v1/api_keys', keys })
     await api.register(auditRoutes, { prefix: '/v1/audit_logs', audit })
+    await api.register(sysRoutes, { prefix: '/v1/sys', store, keyring, cipher, rotation })
   })
 
   // Trashed secrets past their window are destroyed on start and every minute after.
@@ -102,9 +113,12 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   app.addHook('onReady', async () => {
     purge()
     purgeTimer = setInterval(purge, PURGE_INTERVAL_MS).unref()
+    // a rotation a restart interrupted carries on
+    await rotation.resume()
   })
   app.addHook('onClose', async () => {
     clearInterval(purgeTimer)
+    await rotation.stop()
     // grouped writes reach the disk before the store closes
     await verifier.flush()
     await audit.close()

@@ -19,7 +19,14 @@ const envSchema = z.object({
   TROVE_RECOVERY_DAYS: wholeNumber.pipe(z.number().max(3650, 'must be at most 3650')).default(7),
   TROVE_RATE_LIMIT: wholeNumber.pipe(z.number().min(1, 'must be at least 1')).default(100),
   TROVE_AUTH_FAILURE_LIMIT: wholeNumber.pipe(z.number().min(1, 'must be at least 1')).default(30),
-  TROVE_AUDIT_READS: z.enum(['true', 'false'], { error: 'must be true or false' }).transform(v => v === 'true').default(true)
+  TROVE_AUDIT_READS: z.enum(['true', 'false'], { error: 'must be true or false' }).transform(v => v === 'true').default(true),
+  TROVE_TLS_CERT_FILE: z.string().min(1).optional(),
+  TROVE_TLS_KEY_FILE: z.string().min(1).optional(),
+  TROVE_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TROVE_SHUTDOWN_TIMEOUT_MS: wholeNumber.pipe(z.number().min(100, 'must be at least 100')).default(10_000)
+}).refine(e => (e.TROVE_TLS_CERT_FILE === undefined) === (e.TROVE_TLS_KEY_FILE === undefined), {
+  message: 'TROVE_TLS_CERT_FILE and TROVE_TLS_KEY_FILE must be set together',
+  path: ['TROVE_TLS_CERT_FILE']
 })
 
 export interface Config {
@@ -37,6 +44,10 @@ export interface Config {
   rateLimit: number
   authFailureLimit: number
   auditReads: boolean
+  tls?: { certFile: string, keyFile: string }
+  metricsToken?: string
+  /** how long in-flight requests may take to finish on SIGTERM */
+  shutdownTimeoutMs: number
 }
 
 /**
@@ -65,6 +76,11 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     recoveryDays: e.TROVE_RECOVERY_DAYS,
     rateLimit: e.TROVE_RATE_LIMIT,
     authFailureLimit: e.TROVE_AUTH_FAILURE_LIMIT,
-    auditReads: e.TROVE_AUDIT_READS
+    auditReads: e.TROVE_AUDIT_READS,
+    tls: e.TROVE_TLS_CERT_FILE === undefined || e.TROVE_TLS_KEY_FILE === undefined
+      ? undefined
+      : { certFile: e.TROVE_TLS_CERT_FILE, keyFile: e.TROVE_TLS_KEY_FILE },
+    metricsToken: e.TROVE_METRICS_TOKEN,
+    shutdownTimeoutMs: e.TROVE_SHUTDOWN_TIMEOUT_MS
   })
 }

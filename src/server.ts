@@ -1,7 +1,10 @@
 /**
- * The process entry (`npm start`, the Docker CMD): settings from the environment, open the
- * store, listen, and shut down cleanly on SIGTERM/SIGINT.
+ * Runs the service as a process: settings from the environment, open the store, listen, and
+ * shut down cleanly on SIGTERM/SIGINT. `npm start` and the Docker CMD run this file
+ * (dist/server.js); `trove serve` calls runServer() with its flags merged into the environment.
  */
+import { readFileSync, realpathSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
@@ -9,10 +12,20 @@ import { StartupError } from './errors.js'
 import { loggerOptions } from './logger.js'
 import { openTrove } from './trove.js'
 
-async function main (): Promise<void> {
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+
+function readTlsFile (path: string, variable: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch {
+    throw new StartupError(`${variable}: cannot read ${path}`)
+  }
+}
+
+async function main (env: Record<string, string | undefined>): Promise<void> {
   // files Trove creates (database, WAL, generated key) are readable by its own user only
   process.umask(0o077)
-  const config = loadConfig()
+  const config = loadConfig(env)
   // children and crash dumps must not inherit the key
   delete process.env.TROVE_MASTER_KEY
   const logger = pino(loggerOptions(config.logLevel))
@@ -29,20 +42,32 @@ async function main (): Promise<void> {
     recoveryDays: config.recoveryDays,
     rateLimit: config.rateLimit,
     authFailureLimit: config.authFailureLimit,
-    auditReads: config.auditReads
+    auditReads: config.auditReads,
+    metricsToken: config.metricsToken,
+    https: config.tls === undefined ? undefined : { cert: readTlsFile(config.tls.certFile, 'TROVE_TLS_CERT_FILE'), key: readTlsFile(config.tls.keyFile, 'TROVE_TLS_KEY_FILE') }
   })
+  if (config.tls === undefined && !LOOPBACK.has(config.host)) {
+    logger.warn({ host: config.host }, 'listening on a non-loopback address without TLS: API keys and secrets cross the network in clear text; set TROVE_TLS_CERT_FILE and TROVE_TLS_KEY_FILE or put a TLS proxy in front')
+  }
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
-  logger.info({ url: `http://${host}:${port}` }, `Trove is listening on http://${host}:${port}`)
+  const url = `${config.tls === undefined ? 'http' : 'https'}://${host}:${port}`
+  logger.info({ url }, `Trove is listening on ${url}`)
 
   let closing = false
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
     logger.info({ signal }, 'shutting down')
-    app.close()
+    // requests in flight may finish, for a bounded time; then batched writes are flushed (onClose)
+    // and the store is checkpointed and closed
+    const bound = new Promise<void>(resolve => setTimeout(() => {
+      logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the shutdown bound')
+      resolve()
+    }, config.shutdownTimeoutMs).unref())
+    Promise.race([app.close(), bound])
       .then(() => trove.close())
       .then(() => process.exit(0), (err: unknown) => {
         logger.error({ err }, 'shutdown failed')
@@ -53,11 +78,17 @@ async function main (): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'))
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof StartupError) {
-    process.stderr.write(`trove: ${err.message}\n`)
-    process.exit(78)
-  }
-  process.stderr.write(`trove: failed to start: ${(err as Error).name}: ${(err as Error).message}\n`)
-  process.exit(1)
-})
+/** Starts the service; a start-up problem is printed as one line and exits non-zero. */
+export function runServer (env: Record<string, string | undefined> = process.env): void {
+  main(env).catch((err: unknown) => {
+    if (err instanceof StartupError) {
+      process.stderr.write(`trove: ${err.message}\n`)
+      process.exit(78)
+    }
+    process.stderr.write(`trove: failed to start: ${(err as Error).name}: ${(err as Error).message}\n`)
+    process.exit(1)
+  })
+}
+
+// run when this file is the entry point (node dist/server.js), not when imported by the CLI
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) runServer()

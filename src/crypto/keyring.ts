@@ -24,7 +24,10 @@ export interface KeyringRecord {
 }
 
 export interface Keyring {
+  /** the data-key term new values are sealed under */
   readonly activeTerm: number
+  /** terms whose data keys are loaded, the active one included */
+  readonly terms: readonly number[]
   /** The key that seals a team's values under a data-key term; undefined for an unknown term. */
   teamKey (term: number, teamKdfId: number): Uint8Array | undefined
   /** Random key for the keyed hash of API keys. Random rather than derived, so a rekey keeps keys valid. */
@@ -33,6 +36,15 @@ export interface Keyring {
   readonly fingerprintKey: Uint8Array
   /** Random key for the audit log's hash chain. */
   readonly auditKey: Uint8Array
+  /**
+   * Rotation: makes a new data key, returns its wrapped row for the store to write, and makes it
+   * the active term once `commit` is called (after the row is stored).
+   */
+  newDataKey (now: string): { record: KeyringRecord, commit: () => void }
+  /** Forgets a term no stored value uses any more. */
+  dropTerm (term: number): void
+  /** Rekey: the keyring's rows wrapped under another master key; secrets are not touched. */
+  rewrapAll (newMasterKey: Uint8Array, records: readonly KeyringRecord[], now: string): { records: KeyringRecord[], commit: () => void }
 }
 
 const CHECK_PLAINTEXT = 'trove-check-v1'
@@ -94,8 +106,10 @@ export function checkMasterKey (sodium: Sodium, cipher: Cipher, masterKey: Uint8
 export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[]): Keyring {
   checkMasterKey(sodium, cipher, masterKey, records)
   const kek = deriveKek(sodium, masterKey)
+  // reassigned by rekey
+  let currentKek = kek
   const open = (record: KeyringRecord): Uint8Array =>
-    cipher.open(() => kek, wrapContext(record.purpose, record.term), record.wrapped)
+    cipher.open(() => currentKek, wrapContext(record.purpose, record.term), record.wrapped)
 
   const dataKeys = new Map<number, Uint8Array>()
   let activeTerm = 0
@@ -114,14 +128,43 @@ export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8A
   if (activeTerm === 0 || pepper === undefined || fingerprintKey === undefined || auditKey === undefined) {
     throw new StartupError('the keyring in the database is incomplete')
   }
-  sodium.memzero(kek)
+  // The KEK stays in memory, as Vault keeps its keyring key, so that rotation can wrap new data
+  // keys without the master key; it never leaves the process.
 
   const teamKeys = new Map<string, Uint8Array>()
   return {
-    activeTerm,
+    get activeTerm () { return activeTerm },
+    get terms () { return [...dataKeys.keys()].sort((a, b) => a - b) },
     pepper,
     fingerprintKey,
     auditKey,
+    newDataKey (now) {
+      const term = Math.max(...dataKeys.keys()) + 1
+      const key = randomBytes(KEY_BYTES)
+      return {
+        record: wrap(cipher, currentKek, 'dek', term, key, now),
+        commit () {
+          dataKeys.set(term, key)
+          activeTerm = term
+        }
+      }
+    },
+    dropTerm (term) {
+      if (term === activeTerm) throw new Error('the active term cannot be dropped')
+      dataKeys.delete(term)
+      for (const cacheKey of teamKeys.keys()) if (cacheKey.startsWith(`${term}:`)) teamKeys.delete(cacheKey)
+    },
+    rewrapAll (newMasterKey, stored, now) {
+      const newKek = deriveKek(sodium, newMasterKey)
+      const rewrapped = stored.map(record => {
+        const material = record.purpose === 'check' ? Buffer.from(CHECK_PLAINTEXT) : open(record)
+        return { ...wrap(cipher, newKek, record.purpose, record.term, material, record.createdAt), state: record.state, createdAt: now }
+      })
+      return {
+        records: rewrapped,
+        commit () { currentKek = newKek }
+      }
+    },
     teamKey (term, teamKdfId) {
       const cacheKey = `${term}:${teamKdfId}`
       let key = teamKeys.get(cacheKey)

@@ -46,7 +46,7 @@ export interface Page {
  * The additional data binds a ciphertext to its team, secret, name and version: a blob copied
  * onto any other row fails to open instead of serving another secret's value.
  */
-function sealContext (teamId: string, secretId: string, nameKey: string, version: number): (string | number)[] {
+export function sealContext (teamId: string, secretId: string, nameKey: string, version: number): (string | number)[] {
   return ['secret', teamId, secretId, nameKey, version]
 }
 

@@ -127,6 +127,25 @@ export interface AuditQuery {
   limit: number
 }
 
+/** A stored ciphertext with what its additional data binds it to, for rotation and checks. */
+export interface SealedVersionRow {
+  secretId: string
+  version: number
+  term: number
+  blob: Buffer
+  teamId: string
+  teamKdfId: number
+  nameKey: string
+}
+
+export interface StoreStats {
+  secretsByTeam: { team: string, live: number, trashed: number }[]
+  /** live (unrevoked, unexpired) keys by team; keys for every team are counted under '*' */
+  keysByTeam: { team: string, count: number }[]
+  auditEntries: number
+  databaseBytes: number
+}
+
 export interface InitialState {
   keyring: KeyringRecord[]
   defaultTeam: TeamRecord
@@ -193,6 +212,28 @@ export interface Store {
   destroyTrashed (teamId: string, nameKey: string, now: string, audit?: AuditEvent): Promise<string | undefined>
   /** Destroys trashed secrets whose recovery window has passed, recording each; how many. */
   purgeExpired (now: string): Promise<number>
+
+  /** Rotation: stores a new active data key and demotes the others to decrypt-only, atomically. */
+  addDataKey (record: KeyringRecord): Promise<void>
+  /** Up to `limit` stored versions sealed under any term but this one (trash included). */
+  versionsOutsideTerm (term: number, limit: number): Promise<SealedVersionRow[]>
+  /** Every stored version, in pages after (secretId, version), for checking a whole store. */
+  sealedVersions (after: { secretId: string, version: number } | undefined, limit: number): Promise<SealedVersionRow[]>
+  /** Replaces ciphertexts in one transaction; a row that changed meanwhile is left alone. */
+  rewrapVersions (updates: readonly { secretId: string, version: number, oldBlob: Buffer, term: number, blob: Buffer }[]): Promise<number>
+  /** Stored versions per data-key term. */
+  termUsage (): Promise<Map<number, number>>
+  /** Deletes a data key no stored version uses; false if one still does. */
+  retireDataKey (term: number): Promise<boolean>
+  /** Rekey: replaces every keyring row (rewrapped under a new master key) in one transaction. */
+  replaceKeyring (records: readonly KeyringRecord[]): Promise<void>
+  /** A consistent copy of the whole database in `destination`, taken while serving. */
+  backup (destination: string): Promise<void>
+  /** The database's own consistency check; empty when all is well. */
+  checkIntegrity (): Promise<string[]>
+
+  /** Counts for metrics: secrets (live and trashed) and live API keys by team, audit entries, bytes on disk. */
+  stats (): Promise<StoreStats>
 
   /** Answers when the database does. */
   ping (): Promise<void>

@@ -1,9 +1,10 @@
+import { statSync } from 'node:fs'
 import { GENESIS_HASH, type AuditEvent, type AuditHasher, type AuditRow } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
   VersionConflict,
   type ApiKeyRecord, type ExpectedVersion, type InitialState, type SecretRecord, type SecretVersionRecord,
-  type Store, type TeamRecord, type TrashedSecretRecord, type UpsertResult, type UpsertSecretInput, type VersionInfo
+  type SealedVersionRow, type Store, type TeamRecord, type TrashedSecretRecord, type UpsertResult, type UpsertSecretInput, type VersionInfo
 } from '../store.js'
 import { openDatabase, type SqliteDatabase } from './db.js'
 import { migrate } from './migrate.js'
@@ -136,6 +137,14 @@ function toAuditRow (row: AuditLogRow): AuditRow {
   }
 }
 
+function fileBytes (path: string): number {
+  try {
+    return statSync(path).size
+  } catch {
+    return 0
+  }
+}
+
 function toTeam (row: { id: string, name: string, kdf_id: number, created_at: string }): TeamRecord {
   return { id: row.id, name: row.name, kdfId: row.kdf_id, createdAt: row.created_at }
 }
@@ -207,7 +216,31 @@ export function createSqliteStore (path: string): Store {
     auditAfter: db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
     expiredTrash: db.prepare(`SELECT s.id, s.name, t.id AS team_id, t.name AS team_name FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
       WHERE s.deleted_at IS NOT NULL AND s.purge_at <= ?`),
-    deleteSecretById: db.prepare('DELETE FROM secrets WHERE id = ?')
+    deleteSecretById: db.prepare('DELETE FROM secrets WHERE id = ?'),
+    secretCounts: db.prepare(`SELECT t.name AS team, count(s.id) FILTER (WHERE s.deleted_at IS NULL) AS live,
+      count(s.id) FILTER (WHERE s.deleted_at IS NOT NULL) AS trashed
+      FROM teams t LEFT JOIN secrets s ON s.team_kdf_id = t.kdf_id GROUP BY t.kdf_id ORDER BY t.name`),
+    keyCounts: db.prepare(`SELECT coalesce(t.name, '*') AS team, count(*) AS count
+      FROM api_keys k LEFT JOIN json_each(k.teams) j LEFT JOIN teams t ON t.id = j.value
+      WHERE k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?) GROUP BY 1 ORDER BY 1`),
+    auditCount: db.prepare('SELECT coalesce(max(id), 0) FROM audit_log').pluck(),
+    pageBytes: db.prepare('SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()').pluck(),
+    demoteDataKeys: db.prepare("UPDATE keyring SET state = 'decrypt-only' WHERE purpose = 'dek'"),
+    outsideTerm: db.prepare(`SELECT v.secret_id, v.version, v.term, v.blob, t.id AS team_id, t.kdf_id AS team_kdf_id, s.name_key
+      FROM secret_versions v JOIN secrets s ON s.id = v.secret_id JOIN teams t ON t.kdf_id = s.team_kdf_id
+      WHERE v.term != ? LIMIT ?`),
+    sealedAfter: db.prepare(`SELECT v.secret_id, v.version, v.term, v.blob, t.id AS team_id, t.kdf_id AS team_kdf_id, s.name_key
+      FROM secret_versions v JOIN secrets s ON s.id = v.secret_id JOIN teams t ON t.kdf_id = s.team_kdf_id
+      WHERE (v.secret_id, v.version) > (?, ?) ORDER BY v.secret_id, v.version LIMIT ?`),
+    rewrap: db.prepare('UPDATE secret_versions SET term = ?, blob = ? WHERE secret_id = ? AND version = ? AND blob = ?'),
+    termUsage: db.prepare('SELECT term, count(*) AS n FROM secret_versions GROUP BY term'),
+    termCount: db.prepare('SELECT count(*) FROM secret_versions WHERE term = ?').pluck(),
+    deleteDataKey: db.prepare("DELETE FROM keyring WHERE purpose = 'dek' AND term = ? AND state != 'active'"),
+    deleteKeyring: db.prepare('DELETE FROM keyring')
+  }
+
+  function toSealed (row: { secret_id: string, version: number, term: number, blob: Buffer, team_id: string, team_kdf_id: number, name_key: string }): SealedVersionRow {
+    return { secretId: row.secret_id, version: row.version, term: row.term, blob: row.blob, teamId: row.team_id, teamKdfId: row.team_kdf_id, nameKey: row.name_key }
   }
 
   let hashAudit: AuditHasher | undefined
@@ -461,9 +494,61 @@ export function createSqliteStore (path: string): Store {
     async restoreSecret (teamId, nameKey, now, audit) { return restore.immediate(teamId, nameKey, now, audit) },
     async destroyTrashed (teamId, nameKey, now, audit) { return destroy.immediate(teamId, nameKey, now, audit) },
     async purgeExpired (now) { return purge.immediate(now) },
+    async addDataKey (record) {
+      db.transaction(() => {
+        sql.demoteDataKeys.run()
+        sql.insertKeyringRow.run(record.purpose, record.term, 'active', record.wrapped, record.createdAt)
+      }).immediate()
+    },
+    async versionsOutsideTerm (term, limit) {
+      return (sql.outsideTerm.all(term, limit) as Parameters<typeof toSealed>[0][]).map(toSealed)
+    },
+    async sealedVersions (after, limit) {
+      return (sql.sealedAfter.all(after?.secretId ?? '', after?.version ?? 0, limit) as Parameters<typeof toSealed>[0][]).map(toSealed)
+    },
+    async rewrapVersions (updates) {
+      return db.transaction(() => {
+        let changed = 0
+        for (const u of updates) changed += sql.rewrap.run(u.term, u.blob, u.secretId, u.version, u.oldBlob).changes
+        return changed
+      }).immediate()
+    },
+    async termUsage () {
+      return new Map((sql.termUsage.all() as { term: number, n: number }[]).map(row => [row.term, row.n]))
+    },
+    async retireDataKey (term) {
+      return db.transaction(() => {
+        if ((sql.termCount.get(term) as number) > 0) return false
+        return sql.deleteDataKey.run(term).changes > 0
+      }).immediate()
+    },
+    async replaceKeyring (records) {
+      db.transaction(() => {
+        sql.deleteKeyring.run()
+        for (const r of records) sql.insertKeyringRow.run(r.purpose, r.term, r.state, r.wrapped, r.createdAt)
+      }).immediate()
+    },
+    async backup (destination) {
+      await db.backup(destination)
+    },
+    async checkIntegrity () {
+      const rows = db.pragma('integrity_check') as { integrity_check: string }[]
+      return rows.map(row => row.integrity_check).filter(result => result !== 'ok')
+    },
+    async stats () {
+      return {
+        secretsByTeam: sql.secretCounts.all() as { team: string, live: number, trashed: number }[],
+        keysByTeam: sql.keyCounts.all(new Date().toISOString()) as { team: string, count: number }[],
+        auditEntries: sql.auditCount.get() as number,
+        databaseBytes: path === ':memory:' ? (sql.pageBytes.get() as number) : fileBytes(path) + fileBytes(`${path}-wal`)
+      }
+    },
     async ping () { sql.ping.get() },
     async close () {
-      if (db.open) db.close()
+      if (!db.open) return
+      // fold the WAL into the database so a stopped store is one file
+      if (path !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)')
+      db.close()
     }
   }
 }

@@ -1,0 +1,85 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { errorBody } from '../errors.js'
+import type { Store } from '../store/store.js'
+
+/**
+ * GET /metrics in Prometheus text format: requests by route and status with latency histograms,
+ * authentication failures, secrets and keys by team, database size and audit chain length. The
+ * registry is per app, so several apps in one process (tests, createServer) do not collide.
+ * With TROVE_METRICS_TOKEN set, the route needs `Authorization: Bearer <token>`.
+ */
+export async function metricsPlugin (app: FastifyInstance, options: { store: Store, token?: string }): Promise<void> {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'trove_process_' })
+
+  const requests = new Histogram({
+    name: 'trove_http_request_duration_seconds',
+    help: 'HTTP requests by method, route template and status, with their latency',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry]
+  })
+  const authFailures = new Counter({
+    name: 'trove_auth_failures_total',
+    help: 'Requests refused for a missing, unknown, revoked or expired API key',
+    labelNames: ['reason'],
+    registers: [registry]
+  })
+  // Gauges read the store when scraped, not on every request.
+  const { store } = options
+  registry.registerMetric(new Gauge({
+    registers: [],
+    name: 'trove_secrets',
+    help: 'Secrets by team and state (live or trashed)',
+    labelNames: ['team', 'state'],
+    async collect () {
+      this.reset()
+      for (const row of (await store.stats()).secretsByTeam) {
+        this.set({ team: row.team, state: 'live' }, row.live)
+        this.set({ team: row.team, state: 'trashed' }, row.trashed)
+      }
+    }
+  }))
+  registry.registerMetric(new Gauge({
+    registers: [],
+    name: 'trove_api_keys',
+    help: 'Live API keys by team ("*" for keys that hold every team)',
+    labelNames: ['team'],
+    async collect () {
+      this.reset()
+      for (const row of (await store.stats()).keysByTeam) this.set({ team: row.team }, row.count)
+    }
+  }))
+  registry.registerMetric(new Gauge({
+    registers: [],
+    name: 'trove_database_bytes',
+    help: 'Size of the database on disk, WAL included',
+    async collect () { this.set((await store.stats()).databaseBytes) }
+  }))
+  registry.registerMetric(new Gauge({
+    registers: [],
+    name: 'trove_audit_entries',
+    help: 'Length of the audit hash chain',
+    async collect () { this.set((await store.stats()).auditEntries) }
+  }))
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    requests.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
+    if (reply.statusCode === 401) authFailures.inc({ reason: request.authFailure ?? 'missing_or_malformed' })
+  })
+
+  const token = options.token === undefined ? undefined : Buffer.from(`Bearer ${options.token}`)
+  app.get('/metrics', { config: { operationId: 'metrics' } }, async (request, reply) => {
+    if (token !== undefined) {
+      const given = Buffer.from(request.headers.authorization ?? '')
+      if (given.length !== token.length || !timingSafeEqual(given, token)) {
+        return reply.code(401).header('www-authenticate', 'Bearer realm="trove-metrics"')
+          .send(errorBody(401, 'invalid_metrics_token', 'the metrics token is missing or wrong'))
+      }
+    }
+    return reply.type(registry.contentType).send(await registry.metrics())
+  })
+}

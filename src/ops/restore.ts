@@ -1,0 +1,71 @@
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { createCipher } from '../crypto/cipher.js'
+import { unlockKeyring } from '../crypto/keyring.js'
+import { parseMasterKey, readMasterKeyFile } from '../crypto/master-key.js'
+import { loadSodium } from '../crypto/sodium.js'
+import { StartupError } from '../errors.js'
+import { createSqliteStore } from '../store/sqlite/sqlite-store.js'
+import { decryptEverything } from './check-store.js'
+
+export interface RestoreOptions {
+  /** the backup file */
+  file: string
+  dataDir: string
+  dbPath: string
+  masterKeyFile?: string
+  masterKey?: string
+}
+
+export interface RestoreReport {
+  dbPath: string
+  versions: number
+}
+
+/**
+ * Restores a backup into an empty data folder: the copy is checked (integrity, the keyring
+ * unlocks with the master key given, every stored value decrypts) before it takes the
+ * database's place, so a bad backup or a wrong key leaves nothing behind.
+ */
+export async function restoreBackup (options: RestoreOptions): Promise<RestoreReport> {
+  if (options.dbPath === ':memory:') throw new StartupError('restore needs a database file (TROVE_DB is :memory:)')
+  if (existsSync(options.dbPath) || existsSync(`${options.dbPath}-wal`)) {
+    throw new StartupError(`${options.dbPath} exists: restore only into an empty data folder (move the old database away first)`)
+  }
+  if (!existsSync(options.file)) throw new StartupError(`cannot read the backup ${options.file}`)
+  const defaultKeyFile = join(options.dataDir, 'master.key')
+  const masterKey = options.masterKeyFile !== undefined
+    ? readMasterKeyFile(options.masterKeyFile, 'TROVE_MASTER_KEY_FILE')
+    : options.masterKey !== undefined
+      ? parseMasterKey(options.masterKey, 'TROVE_MASTER_KEY')
+      : existsSync(defaultKeyFile)
+        ? readMasterKeyFile(defaultKeyFile, 'the master key file')
+        : undefined
+  if (masterKey === undefined) throw new StartupError('restore needs the master key the backup was made under: set TROVE_MASTER_KEY_FILE (or put it in the data folder as master.key)')
+
+  mkdirSync(dirname(options.dbPath), { recursive: true, mode: 0o700 })
+  const staging = `${options.dbPath}.restoring`
+  rmSync(staging, { force: true })
+  copyFileSync(options.file, staging)
+  try {
+    const store = createSqliteStore(staging)
+    try {
+      const problems = await store.checkIntegrity()
+      if (problems.length > 0) throw new StartupError(`the backup failed its integrity check: ${problems[0]}`)
+      const sodium = await loadSodium()
+      const cipher = createCipher(sodium)
+      const keyring = unlockKeyring(sodium, cipher, masterKey, await store.listKeyring())
+      const check = await decryptEverything(store, keyring, cipher)
+      if (check.failures.length > 0) throw new StartupError(`${check.failures.length} stored values in the backup do not decrypt`)
+      await store.close()
+      for (const suffix of ['-wal', '-shm']) rmSync(`${staging}${suffix}`, { force: true })
+      renameSync(staging, options.dbPath)
+      return { dbPath: options.dbPath, versions: check.versions }
+    } finally {
+      await store.close()
+    }
+  } catch (err) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${staging}${suffix}`, { force: true })
+    throw err
+  }
+}

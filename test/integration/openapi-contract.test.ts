@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto'
 import dc from 'node:diagnostics_channel'
-import { readFileSync } from 'node:fs'
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
@@ -279,6 +281,26 @@ async function createKey (tt: Test, payload: Record<string, unknown>, headers: R
   return { id: String(body.id), key, headers: { authorization: `Bearer ${key}` }, body }
 }
 
+/**
+ * Writes a master key file for rekey: 32 random bytes in base64 and mode 0600 unless told
+ * otherwise. The mode is set after writing, so the umask changes nothing.
+ */
+function writeMasterKeyFile (dir: string, name: string, options: { text?: string, mode?: number } = {}): string {
+  const file = join(dir, name)
+  writeFileSync(file, options.text ?? `${randomBytes(32).toString('base64')}\n`)
+  chmodSync(file, options.mode ?? 0o600)
+  return file
+}
+
+/** What a key file holds, trimmed, or '' when there is none. */
+function readKeyText (file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 t.test('openapi.yaml is well-formed OpenAPI 3.1', async t => {
@@ -331,7 +353,8 @@ t.test('every /v1 operation declares its scope, 403 insufficient_scope and 429 r
       t.ok(forbiddenBody === undefined || !validatorFor(forbiddenBody)({ error: 'Forbidden', message: 'm', code: 'insufficient_scope' }),
         `${operationId}: no insufficient_scope for an operation without a scope`)
     } else {
-      t.ok(scope !== undefined && scope !== 'admin' && scopes.includes(scope), `${operationId}: x-trove-scope is a scope`)
+      t.ok(scope !== undefined && scopes.includes(scope), `${operationId}: x-trove-scope is a scope`)
+      t.equal(scope === 'admin', op.path.startsWith('/v1/sys/'), `${operationId}: only the /v1/sys operations need admin itself`)
       t.ok((op.spec.description ?? '').includes(`\`${String(scope)}\``), `${operationId}: the description names \`${String(scope)}\``)
       t.ok(forbiddenBody !== undefined && validatorFor(forbiddenBody)({ error: 'Forbidden', message: 'm', code: 'insufficient_scope' }),
         `${operationId}: 403 insufficient_scope is declared`)
@@ -401,7 +424,14 @@ t.test('every route is in the spec with the same operationId', async t => {
     { method: 'GET', url: '/v1/trash/my_secret' },
     { method: 'GET', url: '/v1/trash/my_secret/restore' },
     { method: 'DELETE', url: '/v1/trash' },
-    { method: 'PUT', url: '/v1/teams/some_team/trash/my_secret' }
+    { method: 'PUT', url: '/v1/teams/some_team/trash/my_secret' },
+    { method: 'GET', url: '/v1/sys' },
+    { method: 'GET', url: '/v1/sys/rotate' },
+    { method: 'POST', url: '/v1/sys/rotation' },
+    { method: 'GET', url: '/v1/sys/rekey' },
+    { method: 'POST', url: '/v1/sys/backup' },
+    { method: 'POST', url: '/metrics' },
+    { method: 'GET', url: '/metrics/' }
   ]
   for (const probe of probes) {
     const res = await app.inject({ ...probe, headers: AUTH })
@@ -1152,6 +1182,188 @@ t.test('audit log', async t => {
   t.ok(((verified.head as { id: number } | null)?.id ?? 0) >= newest.id, 'the head is the newest entry')
 })
 
+t.test('metrics', async t => {
+  const prometheus = /^text\/plain; version=0\.0\.4; charset=utf-8$/
+  // the app the tests above used: every kind of Trove metric has something to say
+  const scraped = await check(t, 'metrics', { method: 'GET', url: '/metrics' }, { status: 200, contentType: prometheus })
+  const text = String(scraped.body)
+  for (const [name, type] of [
+    ['trove_http_request_duration_seconds', 'histogram'], ['trove_auth_failures_total', 'counter'], ['trove_secrets', 'gauge'],
+    ['trove_api_keys', 'gauge'], ['trove_database_bytes', 'gauge'], ['trove_audit_entries', 'gauge']
+  ]) t.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), `${name} is a ${type}`)
+  t.match(text, /^trove_secrets\{team="default",state="live"\} [1-9]\d*$/m, 'trove_secrets by team and state')
+  t.match(text, /^trove_secrets\{team="default",state="trashed"\} \d+$/m)
+  t.match(text, /^trove_http_request_duration_seconds_count\{method="GET",route="\/v1\/secrets\/:secret_name",status_code="200"\} [1-9]/m,
+    'requests by route template')
+  t.match(text, /^trove_auth_failures_total\{reason="unknown"\} [1-9]/m, 'refused keys by reason')
+  t.match(text, /^trove_api_keys\{team="\*"\} [1-9]/m)
+  t.match(text, /^trove_database_bytes \d+$/m)
+  t.match(text, /^trove_audit_entries [1-9]\d*$/m)
+  t.match(text, /^# TYPE trove_process_\w+ /m, 'process metrics are prefixed trove_process_')
+  t.notOk([TEST_KEY, ...issuedKeys].some(key => text.includes(key)), 'no API key in the metrics')
+  t.notOk(text.includes('line 1'), 'no value in the metrics')
+
+  // with TROVE_METRICS_TOKEN, only that token opens them
+  const token = 'contract-metrics-token-0123456789'
+  const guardedTrove = await openTestTrove()
+  const { app: guarded } = await buildRecordedApp(guardedTrove, guardedTrove.store, { ...UNLIMITED, metricsToken: token })
+  t.teardown(async () => {
+    await guarded.close()
+    await guardedTrove.close()
+  })
+  const refusals = [undefined, { authorization: 'Bearer wrong-token' }, AUTH, { authorization: token }, { authorization: `bearer ${token}` }]
+  for (const headers of refusals) {
+    const { res } = await check(t, 'metrics', { method: 'GET', url: '/metrics', headers }, { status: 401, code: 'invalid_metrics_token', target: guarded })
+    t.equal(res.headers['www-authenticate'], 'Bearer realm="trove-metrics"')
+  }
+  const opened = await check(t, 'metrics', { method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } },
+    { status: 200, contentType: prometheus, target: guarded })
+  t.notMatch(opened.body, /^trove_auth_failures_total\{/m, 'a refused metrics token is not an API-key failure')
+  // the key is still needed on /v1
+  await call(t, 'listTeams', { method: 'GET', url: '/v1/teams', headers: { authorization: `Bearer ${token}` } },
+    { status: 401, code: 'invalid_api_key', target: guarded })
+
+  // the gauges read the database when scraped
+  t.teardown(() => { delete faults.stats })
+  faults.stats = async () => { throw sqliteError('SQLITE_BUSY') }
+  await call(t, 'metrics', { method: 'GET', url: '/metrics' }, { status: 503, code: 'storage_busy', target: faultyApp })
+  faults.stats = async () => { throw new Error('unexpected') }
+  await call(t, 'metrics', { method: 'GET', url: '/metrics' }, { status: 500, code: 'internal_error', target: faultyApp })
+  delete faults.stats
+  await check(t, 'metrics', { method: 'GET', url: '/metrics' }, { status: 200, contentType: prometheus, target: faultyApp })
+})
+
+t.test('operations on the server: rotation, rekey and backup', async t => {
+  // a store of their own, since they change its keys
+  const opsTrove = await openTestTrove()
+  const { app: target } = await buildRecordedApp(opsTrove, opsTrove.store, UNLIMITED)
+  t.teardown(async () => {
+    await target.close()
+    await opsTrove.close()
+  })
+  const sys = {
+    rotate: { method: 'POST', url: '/v1/sys/rotate' },
+    rotation: { method: 'GET', url: '/v1/sys/rotation' },
+    rekey: { method: 'POST', url: '/v1/sys/rekey' },
+    backup: { method: 'GET', url: '/v1/sys/backup' }
+  } as const
+  const operationIds = { rotate: 'rotateKeys', rotation: 'getRotation', rekey: 'rekey', backup: 'backup' } as const
+  const value = async (name: string, version?: number): Promise<unknown> => (await call(t, 'getSecretValue', {
+    method: 'GET', url: `/v1/secrets/${name}/value${version === undefined ? '' : `?version=${version}`}`, headers: AUTH
+  }, { status: 200, target })).value
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'ops_one', 'ops-value-one-v1'), { status: 200, target })
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'ops_one', 'ops-value-one-v2'), { status: 200, target })
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'ops_two', 'ops-value-two'), { status: 200, target })
+  await call(t, 'deleteSecret', { method: 'DELETE', url: '/v1/secrets/ops_two', headers: AUTH }, { status: 200, target })
+
+  // the admin scope and nothing less
+  const scopes = (spec.components.schemas.Scope?.enum as string[]).filter(scope => scope !== 'admin')
+  const allButAdmin = await createKey(t, { name: 'all but admin', scopes }, AUTH, target)
+  for (const [name, request] of Object.entries(sys)) {
+    const operationId = operationIds[name as keyof typeof sys]
+    await call(t, operationId, request, { status: 401, code: 'missing_api_key', target })
+    const { res } = await check(t, operationId, { ...request, headers: allButAdmin.headers }, { status: 403, code: 'insufficient_scope', target })
+    t.equal(res.headers['www-authenticate'], 'Bearer realm="trove", error="insufficient_scope", scope="admin"')
+  }
+
+  // rotation
+  const idle = await call(t, 'getRotation', { ...sys.rotation, headers: AUTH }, { status: 200, target })
+  t.strictSame(idle, { state: 'idle', active_term: 1, total: 0, rewrapped: 0, remaining: 0, terms: [1], started_at: null, finished_at: null },
+    'no rotation yet')
+  const started = await call(t, 'rotateKeys', { ...sys.rotate, headers: AUTH }, { status: 200, target })
+  t.match(started, { state: 'running', active_term: 2, total: 3, rewrapped: 0, remaining: 3, terms: [1, 2], started_at: String, finished_at: null },
+    'a new term at once; every stored version, the trash included, to re-encrypt')
+  let status = started
+  for (let polls = 0; status.state === 'running' && polls < 100; polls++) {
+    // inject never leaves the microtask queue: let the batches run
+    await new Promise(resolve => setImmediate(resolve))
+    status = await call(t, 'getRotation', { ...sys.rotation, headers: AUTH }, { status: 200, target })
+  }
+  t.match(status, { state: 'idle', active_term: 2, total: 3, rewrapped: 3, remaining: 0, terms: [2], started_at: started.started_at, finished_at: String },
+    'done: the old term is dropped')
+  t.same([...(await opsTrove.store.termUsage()).keys()], [2], 'every version is under the new term')
+  t.equal(await value('ops_one'), 'ops-value-one-v2')
+  t.equal(await value('ops_one', 1), 'ops-value-one-v1', 'old versions too')
+  await call(t, 'rotateKeys', { ...sys.rotate, headers: AUTH, payload: '{}' }, { status: 200, target })
+  await call(t, 'rotateKeys', { ...sys.rotate, headers: AUTH, payload: 'rotate=now' }, { status: 415, code: 'unsupported_media_type', target })
+  await call(t, 'rotateKeys', { ...sys.rotate, headers: { ...AUTH, 'content-type': 'application/json' }, payload: '{' }, { status: 400, code: 'invalid_json', target })
+  for (let polls = 0; status.state !== 'idle' || status.active_term !== 3; polls++) {
+    if (polls === 100) throw new Error('the second rotation did not finish')
+    await new Promise(resolve => setImmediate(resolve))
+    status = await call(t, 'getRotation', { ...sys.rotation, headers: AUTH }, { status: 200, target })
+  }
+
+  // rekey: refusals change nothing
+  const dir = t.testdir()
+  const keyring = async (): Promise<string[]> => (await opsTrove.store.listKeyring()).map(record => record.wrapped.toString('base64'))
+  const wrapped = await keyring()
+  const rekey = (payload: unknown, headers: Record<string, string> = {}): InjectOptions =>
+    ({ ...sys.rekey, headers: { ...AUTH, ...headers }, payload: payload as string })
+  for (const payload of ['', {}, { new_master_key_file: '' }, { new_master_key_file: 5 }, '["new.key"]', { key: 'new.key' }]) {
+    await call(t, 'rekey', rekey(payload), { status: 400, code: 'invalid_body', target })
+  }
+  await call(t, 'rekey', rekey('{"new_master_key_file": ', { 'content-type': 'application/json' }), { status: 400, code: 'invalid_json', target })
+  await call(t, 'rekey', rekey('new_master_key_file=new.key'), { status: 415, code: 'unsupported_media_type', target })
+  await call(t, 'rekey', rekey({ new_master_key_file: 'x', pad: 'a'.repeat(1024 * 1024) }), { status: 413, code: 'body_too_large', target })
+  const unusable = [
+    join(dir, 'missing.key'),
+    writeMasterKeyFile(dir, 'group-readable.key', { mode: 0o640 }),
+    writeMasterKeyFile(dir, 'world-readable.key', { mode: 0o604 }),
+    writeMasterKeyFile(dir, 'short.key', { text: randomBytes(16).toString('base64') }),
+    writeMasterKeyFile(dir, 'long.key', { text: randomBytes(33).toString('base64') }),
+    writeMasterKeyFile(dir, 'hex.key', { text: randomBytes(32).toString('hex') }),
+    writeMasterKeyFile(dir, 'empty.key', { text: '' })
+  ]
+  for (const file of unusable) {
+    const refused = await call(t, 'rekey', rekey({ new_master_key_file: file }), { status: 400, code: 'invalid_master_key', target })
+    const text = readKeyText(file)
+    if (text !== '') t.notOk(String(refused.message).includes(text), `${file}: the message holds no key`)
+  }
+  t.strictSame(await keyring(), wrapped, 'the keyring is as it was')
+
+  // rekey: every keyring entry wrapped anew, and the app keeps serving
+  const keyFile = writeMasterKeyFile(dir, 'new.key')
+  const rekeyed = await call(t, 'rekey', rekey({ new_master_key_file: keyFile }), { status: 200, target })
+  const rewrapped = await keyring()
+  t.strictSame(rekeyed, { rekeyed: true, keyring_entries: rewrapped.length })
+  t.ok(rewrapped.every(entry => !wrapped.includes(entry)), 'every entry is wrapped under the new key')
+  t.equal(await value('ops_one'), 'ops-value-one-v2', 'values still read after the rekey')
+  await call(t, 'upsertSecret', upsertRequest('/v1/secrets', 'ops_three', 'ops-value-three'), { status: 200, target })
+  t.equal(await value('ops_three'), 'ops-value-three', 'and new ones are written')
+  await call(t, 'listApiKeys', { method: 'GET', url: '/v1/api_keys', headers: AUTH }, { status: 200, target })
+  await call(t, 'getRotation', { ...sys.rotation, headers: AUTH }, { status: 200, target })
+
+  // backup: a SQLite file holding every version, only as ciphertext
+  const backup = await check(t, 'backup', { ...sys.backup, headers: AUTH }, { status: 200, contentType: /^application\/vnd\.sqlite3$/, target })
+  t.equal(backup.res.rawPayload.subarray(0, 15).toString('latin1'), 'SQLite format 3', 'a SQLite database file')
+  t.equal(backup.res.headers['content-disposition'], 'attachment; filename="trove-backup.db"')
+  t.equal(backup.res.headers['x-trove-backup-versions'], '4', 'every version, the trash included, was checked')
+  t.notOk(backup.res.rawPayload.includes(Buffer.from('ops-value')), 'no value in the clear')
+  t.notOk(backup.res.rawPayload.includes(Buffer.from(readKeyText(keyFile))), 'no master key')
+
+  // failures, on the app whose store a test may break
+  const faulty = faultyApp
+  const clear = (): void => {
+    for (const key of Object.keys(faults)) delete faults[key as keyof Store]
+  }
+  t.teardown(clear)
+  faults.listKeyring = async () => (await faultyTrove.store.listKeyring()).slice(1)
+  await call(t, 'backup', { ...sys.backup, headers: AUTH }, { status: 500, code: 'backup_failed', target: faulty })
+  clear()
+  faults.backup = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'backup', { ...sys.backup, headers: AUTH }, { status: 507, code: 'storage_full', target: faulty })
+  faults.addDataKey = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'rotateKeys', { ...sys.rotate, headers: AUTH }, { status: 507, code: 'storage_full', target: faulty })
+  faults.replaceKeyring = async () => { throw sqliteError('SQLITE_FULL') }
+  await call(t, 'rekey', { ...sys.rekey, headers: AUTH, payload: { new_master_key_file: writeMasterKeyFile(dir, 'faulty.key') } },
+    { status: 507, code: 'storage_full', target: faulty })
+  clear()
+  const unchanged = await call(t, 'getRotation', { ...sys.rotation, headers: AUTH }, { status: 200, target: faulty })
+  t.notOk(unchanged.state === 'running', 'a rotation whose term was not stored does not run')
+  await call(t, 'listSecrets', { method: 'GET', url: '/v1/secrets', headers: AUTH }, { status: 200, target: faulty })
+  await check(t, 'backup', { ...sys.backup, headers: AUTH }, { status: 200, contentType: /^application\/vnd\.sqlite3$/, target: faulty })
+})
+
 t.test('the per-key rate limit', async t => {
   const limitedTrove = await openTestTrove()
   const { app: target } = await buildRecordedApp(limitedTrove, limitedTrove.store, { rateLimit: 2, authFailureLimit: 1_000_000 })
@@ -1373,7 +1585,8 @@ t.test('every /v1 operation answers a storage failure as declared', async t => {
     importSecrets: { query: '?format=dotenv', payload: 'N=1' },
     exportSecrets: { query: '?format=dotenv' },
     createApiKey: { payload: { name: 'n', scopes: ['secrets:list'], teams: [teamId] } },
-    createTeam: { payload: { name: 'n' } }
+    createTeam: { payload: { name: 'n' } },
+    rekey: { payload: { new_master_key_file: writeMasterKeyFile(t.testdir(), 'new.key') } }
   }
   const failures = [
     { fault: () => sqliteError('SQLITE_BUSY'), status: 503, code: 'storage_busy' },
@@ -1390,10 +1603,26 @@ t.test('every /v1 operation answers a storage failure as declared', async t => {
     faults.findApiKeyById = async () => { throw failure.fault() }
     faults.listAudit = async () => { throw failure.fault() }
     faults.auditRows = async () => { throw failure.fault() }
+    // and the operations on the server to the keyring and the database file
+    faults.addDataKey = async () => { throw failure.fault() }
+    faults.listKeyring = async () => { throw failure.fault() }
+    faults.backup = async () => { throw failure.fault() }
     for (const op of v1Operations) {
+      // the rotation's status is in memory: its storage failure is the key lookup's, below
+      if (op.spec.operationId === 'getRotation') continue
       const need = needs[op.spec.operationId] ?? needs[op.spec.operationId.replace('Team', '')] ?? {}
       const url = urlOf(op, { team_id: teamId, secret_name: 'n' }) + (need.query ?? '')
       await call(t, op.spec.operationId, { method: op.method as 'GET', url, headers: AUTH, payload: need.payload as string | undefined },
+        { status: failure.status, code: failure.code, target })
+    }
+  }
+  // every /v1 operation looks its API key up in the database first
+  for (const failure of failures) {
+    for (const key of Object.keys(faults)) delete faults[key as keyof Store]
+    faults.findApiKeyByHash = async () => { throw failure.fault() }
+    for (const op of v1Operations) {
+      const url = urlOf(op, { team_id: teamId, secret_name: 'n' })
+      await call(t, op.spec.operationId, { method: op.method as 'GET', url, headers: AUTH, payload: op.method === 'GET' ? undefined : 'not json' },
         { status: failure.status, code: failure.code, target })
     }
   }

@@ -108,8 +108,14 @@ export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8A
   const kek = deriveKek(sodium, masterKey)
   // reassigned by rekey
   let currentKek = kek
-  const open = (record: KeyringRecord): Uint8Array =>
-    cipher.open(() => currentKek, wrapContext(record.purpose, record.term), record.wrapped)
+  const open = (record: KeyringRecord): Uint8Array => {
+    try {
+      return cipher.open(() => currentKek, wrapContext(record.purpose, record.term), record.wrapped)
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err
+      throw new StartupError(`the keyring in the database is damaged (its ${record.purpose} entry ${record.term} fails its integrity check): restore the database from a backup`)
+    }
+  }
 
   const dataKeys = new Map<number, Uint8Array>()
   let activeTerm = 0

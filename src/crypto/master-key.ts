@@ -28,7 +28,13 @@ export function readMasterKeyFile (path: string, origin: string): Buffer {
   if ((mode & 0o077) !== 0) {
     throw new StartupError(`${origin}: the master key file ${path} is readable or writable by other users (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${path}`)
   }
-  return parseMasterKey(readFileSync(path, 'utf8'), `${origin} (${path})`)
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch {
+    throw new StartupError(`${origin}: cannot read the master key file ${path}`)
+  }
+  return parseMasterKey(text, `${origin} (${path})`)
 }
 
 /** Writes a new random master key; 'wx' makes sure an existing key is never overwritten. */

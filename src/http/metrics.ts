@@ -68,7 +68,7 @@ export async function metricsPlugin (app: FastifyInstance, options: { store: Sto
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     requests.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    if (reply.statusCode === 401) authFailures.inc({ reason: request.authFailure ?? 'missing_or_malformed' })
+    if (reply.statusCode === 401 && route !== '/metrics') authFailures.inc({ reason: request.authFailure ?? 'missing_or_malformed' })
   })
 
   const token = options.token === undefined ? undefined : Buffer.from(`Bearer ${options.token}`)

@@ -66,12 +66,15 @@ export default async function sysRoutes (app: FastifyInstance, options: SysRoute
       if (err instanceof StartupError) throw new AppError(400, 'invalid_master_key', err.message)
       throw err
     }
-    const { records, commit } = keyring.rewrapAll(newKey, await store.listKeyring(), new Date().toISOString())
-    await store.replaceKeyring(records)
-    commit()
-    newKey.fill(0)
-    request.log.warn('the keyring is now wrapped under a new master key; start Trove with it from now on')
-    return { rekeyed: true, keyring_entries: records.length }
+    try {
+      const { records, commit } = keyring.rewrapAll(newKey, await store.listKeyring(), new Date().toISOString())
+      await store.replaceKeyring(records)
+      commit()
+      request.log.warn('the keyring is now wrapped under a new master key; start Trove with it from now on')
+      return { rekeyed: true, keyring_entries: records.length }
+    } finally {
+      newKey.fill(0)
+    }
   })
 
   /**

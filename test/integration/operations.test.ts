@@ -12,9 +12,9 @@ t.test('SIGTERM during a burst of writes: every acknowledged write is there afte
   const env = { TROVE_DATA_DIR: join(dir, 'data'), TROVE_BOOTSTRAP_KEY: KEY, TROVE_RATE_LIMIT: '100000', TROVE_LOG_LEVEL: 'warn' }
   const first = await startTrove({ ...env, TROVE_LOG_LEVEL: 'info' })
   const acked = new Map<string, string>()
-  let stop = false
+  const run = { stopped: false }
   const writer = async (w: number) => {
-    for (let i = 0; !stop; i++) {
+    for (let i = 0; !run.stopped; i++) {
       const name = `w${w}_${i % 50}`
       const value = `value ${w} ${i}`
       try {
@@ -28,7 +28,7 @@ t.test('SIGTERM during a burst of writes: every acknowledged write is there afte
   const writers = [0, 1, 2, 3].map(writer)
   await new Promise(resolve => setTimeout(resolve, 400))
   const code = await first.stop('SIGTERM')
-  stop = true
+  run.stopped = true
   await Promise.all(writers)
   t.equal(code, 0, 'exits 0')
   t.ok(acked.size > 0, `${acked.size} secrets acknowledged`)

@@ -32,7 +32,13 @@ async function setup (t: Test) {
   return { call, blobOf, setBlob, raw }
 }
 
+const figures = { tampered: 0, integrityErrors: 0, plaintextServed: 0 }
+t.teardown(() => { t.comment(`tamper: ${figures.tampered} tampered reads, ${figures.integrityErrors} integrity errors, ${figures.plaintextServed} served plaintext`) })
+
 function assertIntegrityError (t: Test, res: { statusCode: number, body: string, json (): { code: string } }, what: string): void {
+  figures.tampered++
+  if (res.statusCode === 500 && res.json().code === 'integrity_error') figures.integrityErrors++
+  if (res.body.includes('plaintext')) figures.plaintextServed++
   t.equal(res.statusCode, 500, what)
   t.equal(res.json().code, 'integrity_error', what)
   t.notOk(res.body.includes('plaintext'), `${what}: no plaintext in the answer`)

@@ -87,7 +87,7 @@ t.test('a canary value and a canary API key appear in no log, database file or W
   searchFiles('after shutdown')
 
   const logs = trove.stdout() + trove.stderr()
-  t.ok(logs.includes('"msg":"incoming request"'), 'trace logging was on')
+  t.ok(logs.includes('"msg":"request completed"'), 'request logging was on')
   for (const form of [...forms(canaryValue), ...forms(canaryKey), ...forms(made.key)]) absent(logs, form, `logs do not hold ${form.slice(0, 16)}…`)
   t.comment(`leaks: ${searched} places searched (responses, database, WAL, logs; raw, base64, hex, JSON-escaped), ${leaks} leaks found`)
 })

@@ -1,7 +1,8 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Logger } from 'pino'
 import { createAuditLog } from './audit/audit-log.js'
 import authenticate from './http/authenticate.js'
+import webConsole from './http/console.js'
 import { frameworkErrorReply, installErrorHandler } from './http/error-handler.js'
 import { acceptJsonWhateverTheContentType } from './http/json-body.js'
 import { metricsPlugin } from './http/metrics.js'
@@ -63,7 +64,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     routerOptions: { maxParamLength: 1024 },
     requestTimeout: 30_000,
     // one log line per request, when it completes (below), instead of Fastify's two
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // a GET's HEAD twin would decrypt a value only to throw it away; the API has no HEAD
     exposeHeadRoutes: false,
     // the error handler answers 503 with Trove's error body while closing
@@ -95,6 +96,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
 
   await metricsPlugin(app, { store, token: options.metricsToken })
   await app.register(healthRoutes, { store })
+  await app.register(webConsole)
   await app.register(async api => {
     await api.register(authenticate, {
       verifier, audit, rateLimit: options.rateLimit ?? 100, authFailureLimit: options.authFailureLimit ?? 30

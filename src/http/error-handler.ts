@@ -60,7 +60,10 @@ function describe (err: FastifyError): Record<string, unknown> {
 export function installErrorHandler (app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = map(err)
-    if (mapped.statusCode >= 500) {
+    // expected refusals (shutting down, disk full, database away) are warnings, not bugs
+    if (mapped.statusCode >= 500 && err instanceof AppError && mapped.statusCode !== 500) {
+      request.log.warn({ code: mapped.code }, 'request refused')
+    } else if (mapped.statusCode >= 500) {
       request.log.error({ err: describe(err) }, 'request failed')
     }
     if (mapped.headers !== undefined) reply.headers(mapped.headers)

@@ -1,0 +1,79 @@
+import t from 'tap'
+import { CLI_KEY, closedPort, runCli, startCliSession } from '../fixtures/cli.js'
+
+t.test('usage errors exit 2 with the problem on stderr; help exits 0', async t => {
+  const cases: [string, string[], RegExp][] = [
+    ['an unknown option', ['secret', 'list', '--bogus'], /^trove: unknown option '--bogus'\n/],
+    ['an unknown command', ['frobnicate'], /^trove: unknown command 'frobnicate'\n/],
+    ['a missing argument', ['secret', 'get'], /^trove: missing required argument 'name'\n/],
+    ['a bad number', ['secret', 'get', 'x', '--version', 'two'], /argument 'two' is invalid\. must be a whole number of at least 1/],
+    ['a group without its command', ['secret'], /Usage: trove secret/],
+    ['a URL that is not one', ['secret', 'list', '--url', 'not a url'], /^trove: TROVE_URL \(or --url\) is not a URL: not a url\n$/]
+  ]
+  for (const [what, args, stderr] of cases) {
+    const r = await runCli(args, { env: { TROVE_API_KEY: CLI_KEY } })
+    t.equal(r.code, 2, what)
+    t.match(r.stderr, stderr, what)
+    t.equal(r.stdout, '', `${what}: nothing on stdout`)
+  }
+  for (const args of [['--help'], ['secret', 'set', '--help'], ['truss', 'materialize', '--help'], ['run', '--help']]) {
+    const r = await runCli(args)
+    t.equal(r.code, 0, args.join(' '))
+    t.match(r.stdout, /^Usage: trove/)
+  }
+  const version = await runCli(['--version'])
+  t.match(version, { code: 0, stdout: /^\d+\.\d+\.\d+\n$/ })
+})
+
+t.test('a server that is down: exit 1, one line, no stack trace', async t => {
+  const port = await closedPort()
+  const url = `http://127.0.0.1:${port}`
+  for (const args of [['secret', 'list'], ['secret', 'set', 'x', '--value', 'y'], ['audit', 'verify', '--json']]) {
+    const r = await runCli(args, { env: { TROVE_URL: url, TROVE_API_KEY: CLI_KEY } })
+    t.equal(r.code, 1, args.join(' '))
+    t.equal(r.stderr, `trove: cannot reach Trove at ${url} (connection refused); is it running? set TROVE_URL\n`)
+    // the message itself says "Trove at <url>": a stack frame is a line that starts with "at "
+    t.notMatch(r.stderr, /^\s*at /m, 'no stack trace')
+    t.equal(r.stderr.split('\n').length, 2, 'one line')
+    t.equal(r.stdout, '')
+  }
+})
+
+t.test('keys: a wrong key is the server\'s 401, a missing key says what to set, BASETEN_API_KEY and flags work', async t => {
+  const { url, trove } = await startCliSession(t)
+  await trove(['secret', 'set', 'k', '--value', 'v'])
+
+  let r = await trove(['secret', 'list'], { env: { TROVE_API_KEY: 'wrong-key-0123456789abcdef' } })
+  t.equal(r.code, 1)
+  t.equal(r.stderr, 'trove: 401 invalid_api_key: the API key is not valid\n')
+  t.notMatch(r.stderr, /^\s*at /m)
+
+  r = await runCli(['secret', 'list'], { env: { TROVE_URL: url } })
+  t.equal(r.code, 1)
+  t.equal(r.stderr, 'trove: no API key: set TROVE_API_KEY (or BASETEN_API_KEY), or pass --api-key\n')
+
+  r = await runCli(['secret', 'get', 'k'], { env: { TROVE_URL: url, BASETEN_API_KEY: CLI_KEY } })
+  t.equal(r.stdout, 'v', 'BASETEN_API_KEY when TROVE_API_KEY is not set')
+  r = await runCli(['secret', 'get', 'k'], { env: { TROVE_URL: url, TROVE_API_KEY: CLI_KEY, BASETEN_API_KEY: 'wrong-key-0123456789abcdef' } })
+  t.equal(r.stdout, 'v', 'TROVE_API_KEY first')
+  r = await runCli(['secret', 'get', 'k', '--url', url, '--api-key', CLI_KEY], { env: { TROVE_URL: 'http://127.0.0.1:9', TROVE_API_KEY: 'wrong-key-0123456789abcdef' } })
+  t.equal(r.stdout, 'v', '--url and --api-key override the environment')
+  r = await runCli(['--url', url, '--api-key', CLI_KEY, 'secret', 'get', 'k'])
+  t.equal(r.stdout, 'v', 'also before the command')
+  r = await runCli(['secret', 'get', 'k'], { env: { TROVE_URL: `${url}/`, TROVE_API_KEY: CLI_KEY } })
+  t.equal(r.stdout, 'v', 'a trailing slash on TROVE_URL is fine')
+})
+
+t.test('a URL that answers something other than Trove', async t => {
+  const { createServer } = await import('node:http')
+  const server = createServer((_req, res) => {
+    res.writeHead(502, { 'content-type': 'text/html' })
+    res.end('<html>Bad Gateway</html>')
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const address = server.address() as { port: number }
+  const r = await runCli(['secret', 'list'], { env: { TROVE_URL: `http://127.0.0.1:${address.port}`, TROVE_API_KEY: CLI_KEY } })
+  t.equal(r.code, 1)
+  t.equal(r.stderr, 'trove: 502 Bad Gateway: the server did not say why; is TROVE_URL a Trove server?\n')
+})

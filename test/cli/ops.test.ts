@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto'
+import { statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { CLI_KEY, runCli } from '../fixtures/cli.js'
+import { runTroveToExit, startTrove } from '../fixtures/process.js'
+
+t.test('backup, restore, rotate and rekey from the command line', async t => {
+  const dir = t.testdir()
+  const data = join(dir, 'data')
+  const server = await startTrove({ TROVE_DATA_DIR: data, TROVE_BOOTSTRAP_KEY: CLI_KEY, TROVE_RATE_LIMIT: '100000' })
+  t.teardown(() => server.stop())
+  const env = { TROVE_URL: server.url, TROVE_API_KEY: CLI_KEY }
+  const trove = (args: string[]) => runCli(args, { env })
+  writeFileSync(join(dir, 'seed.env'), Array.from({ length: 50 }, (_, i) => `s${i}="value ${i}"`).join('\n'))
+  t.equal((await trove(['import', join(dir, 'seed.env')])).code, 0)
+
+  let r = await trove(['backup', '--out', join(dir, 'backup.db')])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^Backup written to .*backup\.db: [\d.]+ MiB, 50 stored values checked, \d+ ms\n$/)
+  t.match(r.stderr, /Keep the master key apart/)
+  t.equal(statSync(join(dir, 'backup.db')).mode & 0o777, 0o600)
+
+  r = await trove(['rotate'])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^Rotated to key term 2: 50 values re-encrypted; terms in use: 2\n$/)
+  t.equal((await trove(['secret', 'get', 's7'])).stdout, 'value 7', 'reads work after the rotation')
+
+  const newKey = join(dir, 'new.key')
+  writeFileSync(newKey, randomBytes(32).toString('base64'), { mode: 0o600 })
+  r = await trove(['rekey', '--new-master-key-file', newKey])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /now wrapped under the new master key/)
+  t.equal(await server.stop(), 0)
+  t.match((await runTroveToExit({ TROVE_DATA_DIR: data })).stderr, /master key does not match/, 'the old key (data/master.key) stops working')
+  const rekeyed = await startTrove({ TROVE_DATA_DIR: data, TROVE_MASTER_KEY_FILE: newKey })
+  t.equal((await runCli(['secret', 'get', 's3'], { env: { TROVE_URL: rekeyed.url, TROVE_API_KEY: CLI_KEY } })).stdout, 'value 3')
+  await rekeyed.stop()
+
+  // the backup was made under the original key
+  const target = join(dir, 'restored')
+  r = await runCli(['restore', join(dir, 'backup.db'), '--data-dir', target, '--master-key-file', newKey])
+  t.equal(r.code, 1, 'a wrong key is refused')
+  t.match(r.stderr, /^trove: .*master key does not match/)
+  r = await runCli(['restore', join(dir, 'backup.db'), '--data-dir', target, '--master-key-file', join(data, 'master.key')])
+  t.equal(r.code, 0, r.stderr)
+  t.match(r.stdout, /^Restored .* 50 stored values checked/)
+  r = await runCli(['restore', join(dir, 'backup.db'), '--data-dir', target, '--master-key-file', join(data, 'master.key')])
+  t.equal(r.code, 1, 'never over an existing database')
+  const restored = await startTrove({ TROVE_DATA_DIR: target, TROVE_MASTER_KEY_FILE: join(data, 'master.key') })
+  t.equal((await runCli(['secret', 'get', 's42'], { env: { TROVE_URL: restored.url, TROVE_API_KEY: CLI_KEY } })).stdout, 'value 42')
+  await restored.stop()
+})

@@ -8,6 +8,7 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY console ./console
 COPY migrations ./migrations
 # npm ci runs `prepare`, which builds dist/; then the dev dependencies are dropped
 RUN npm ci && npm prune --omit=dev

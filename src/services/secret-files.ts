@@ -1,22 +1,16 @@
 import { Document, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit } from 'yaml'
+import { SECRET_FILE_CONTENT_TYPES, SECRET_FILE_FORMATS, type SecretFileFormat } from './secret-file-formats.js'
 
 /**
  * Codecs for importing and exporting secrets as files. The parsers check only what the format
  * needs (syntax, string values, duplicate keys); whether a name is a valid secret name is the
  * caller's business.
  */
-export const SECRET_FILE_FORMATS = ['dotenv', 'json', 'yaml'] as const
-export type SecretFileFormat = typeof SECRET_FILE_FORMATS[number]
+export { SECRET_FILE_CONTENT_TYPES, SECRET_FILE_FORMATS, type SecretFileFormat }
 
 export interface SecretFileEntry { name: string, value: string, line?: number }
 export interface SecretFileProblem { name?: string, line?: number, reason: string }
 interface Parsed { entries: SecretFileEntry[], problems: SecretFileProblem[] }
-
-export const SECRET_FILE_CONTENT_TYPES: Record<SecretFileFormat, string> = {
-  dotenv: 'text/plain; charset=utf-8',
-  json: 'application/json; charset=utf-8',
-  yaml: 'application/yaml; charset=utf-8'
-}
 
 /** Parses a file; never throws on bad input, returns every problem it finds. */
 export function parseSecretFile (format: SecretFileFormat, text: string): { entries: SecretFileEntry[], problems: SecretFileProblem[] } {

@@ -3,7 +3,10 @@ import type { Store } from '../store/store.js'
 import { secretNameKey, secretNameProblem } from './names.js'
 import type { Principal } from './principal.js'
 import { secretValueProblem, type SecretsService, type TeamRef } from './secrets-service.js'
-import { parseSecretFile, serializeSecretFile, type SecretFileFormat } from './secret-files.js'
+import type { SecretFileFormat } from './secret-file-formats.js'
+
+/** The codecs load the YAML parser: only when a file is imported or exported, not at start-up. */
+const codecs = async () => await import('./secret-files.js')
 
 export interface PlanItem {
   name: string
@@ -21,7 +24,7 @@ export function createTransferService (deps: { store: Store, secrets: SecretsSer
   return {
     async importFile (principal: Principal, teamRef: TeamRef, format: SecretFileFormat, text: string, dryRun: boolean): Promise<{ plan: PlanItem[], applied: boolean }> {
       const team = await secrets.resolveTeam(principal, teamRef)
-      const { entries, problems } = parseSecretFile(format, text)
+      const { entries, problems } = (await codecs()).parseSecretFile(format, text)
       // plan items in file order, where the format has lines
       const lines = new Map<PlanItem, number>()
       const plan: PlanItem[] = problems.map(problem => {
@@ -73,7 +76,7 @@ export function createTransferService (deps: { store: Store, secrets: SecretsSer
       for (const secret of await store.listSecrets([team.id])) {
         entries.push({ name: secret.name, value: await secrets.readFor(principal, secret, secret.version, `export (${format})`) })
       }
-      return serializeSecretFile(format, entries)
+      return (await codecs()).serializeSecretFile(format, entries)
     }
   }
 }

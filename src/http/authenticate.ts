@@ -16,6 +16,8 @@ declare module 'fastify' {
     /** the scope a key needs for this route; null: any valid key. Every /v1 route must say. */
     scope?: Scope | null
     operationId?: string
+    /** the route reads query parameters (each may be given once) */
+    query?: boolean
   }
 }
 

@@ -12,14 +12,19 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i
  */
 export function acceptJsonWhateverTheContentType (app: FastifyInstance, bodyLimit: number): void {
   // Fastify refuses a Content-Type it cannot parse before any parser runs; only "is it JSON"
-  // matters here, so every other type, however odd, reaches the catch-all parser.
+  // matters here, so every type, however odd (a list, bad parameters), becomes one Fastify reads.
   app.addHook('onRequest', (request, _reply, done) => {
-    // every query parameter is a single value; a repeated one would reach handlers as an array
+    const type = request.headers['content-type']
+    if (type !== undefined) request.headers['content-type'] = JSON_TYPE.test(type) ? 'application/json' : 'application/octet-stream'
+    done()
+  })
+  // Routes that read query parameters take each once; a repeated one would reach the handler as
+  // an array. Checked after authentication, so a request without a key is still a 401.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.routeOptions.config.query !== true) return done()
     for (const [name, value] of Object.entries(request.query as Record<string, unknown>)) {
       if (Array.isArray(value)) return done(new AppError(400, 'invalid_query', `the query parameter "${name}" may be given only once`))
     }
-    const type = request.headers['content-type']
-    if (type !== undefined && !JSON_TYPE.test(type)) request.headers['content-type'] = 'application/octet-stream'
     done()
   })
   app.removeAllContentTypeParsers()

@@ -75,7 +75,7 @@ function toEntry (row: AuditRow) {
 
 /** The audit log, newest first, and the check of its hash chain. Needs `audit:read`. */
 export default async function auditRoutes (app: FastifyInstance, options: { audit: AuditLog }): Promise<void> {
-  app.get<{ Querystring: AuditQuery }>('/', { schema: { response: withErrors(listSchema) }, config: { operationId: 'listAuditLogs', scope: 'audit:read' } }, async request => {
+  app.get<{ Querystring: AuditQuery }>('/', { schema: { response: withErrors(listSchema) }, config: { operationId: 'listAuditLogs', scope: 'audit:read', query: true } }, async request => {
     const q = request.query
     const limit = q.limit === undefined ? 100 : Number(q.limit)
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError(400, 'invalid_query', 'limit must be a whole number from 1 to 1000')

@@ -33,7 +33,7 @@ export default async function secretFileRoutes (app: FastifyInstance, options: S
     return await secrets.resolve(request.principal, teamOf(request), body.names)
   })
 
-  app.get<{ Querystring: { format?: string } }>('/export', { config: routeConfig('exportSecrets', teamScoped, 'secrets:read') }, async (request, reply) => {
+  app.get<{ Querystring: { format?: string } }>('/export', { config: routeConfig('exportSecrets', teamScoped, 'secrets:read', { query: true }) }, async (request, reply) => {
     // `export` is also a valid secret name: without a format this reads that secret's metadata.
     if (request.query.format === undefined) {
       const secret = await secrets.get(request.principal, teamOf(request), 'export')
@@ -50,7 +50,7 @@ export default async function secretFileRoutes (app: FastifyInstance, options: S
     files.removeAllContentTypeParsers()
     files.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_request, body, done) => done(null, body))
     files.post<{ Querystring: { format?: string, dry_run?: string } }>('/import', {
-      schema: { response: withErrors(importResultSchema) }, config: routeConfig('importSecrets', teamScoped, 'secrets:write')
+      schema: { response: withErrors(importResultSchema) }, config: routeConfig('importSecrets', teamScoped, 'secrets:write', { query: true })
     }, async request => {
       const format = formatOf(request.query.format)
       const dryRun = request.query.dry_run

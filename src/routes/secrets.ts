@@ -66,7 +66,7 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
   })
 
   app.get<{ Querystring: { limit?: string, cursor?: string, prefix?: string } }>('/', {
-    schema: { response: withErrors(secretListSchema) }, config: routeConfig('listSecrets', teamScoped, 'secrets:list')
+    schema: { response: withErrors(secretListSchema) }, config: routeConfig('listSecrets', teamScoped, 'secrets:list', { query: true })
   }, async request => {
     const { limit, cursor, prefix } = request.query
     const teamRef = teamScoped ? teamOf(request) : 'all'
@@ -90,7 +90,7 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
   })
 
   app.get<{ Params: NameParams, Querystring: { version?: string } }>('/:secret_name/value', {
-    schema: { response: withErrors(secretValueSchema) }, config: routeConfig('getSecretValue', teamScoped, 'secrets:read')
+    schema: { response: withErrors(secretValueSchema) }, config: routeConfig('getSecretValue', teamScoped, 'secrets:read', { query: true })
   }, async (request, reply) => {
     const version = positiveInteger(request.query.version, 'version')
     const { secret, value } = await secrets.readValue(request.principal, teamOf(request), request.params.secret_name, version)

@@ -20,6 +20,6 @@ export function operationName (base: string, teamScoped: boolean): string {
 }
 
 /** Route config: the operationId (as in openapi.yaml) and the scope a key needs. */
-export function routeConfig (base: string, teamScoped: boolean, scope: Scope | null) {
-  return { operationId: operationName(base, teamScoped), scope }
+export function routeConfig (base: string, teamScoped: boolean, scope: Scope | null, options: { query?: boolean } = {}) {
+  return { operationId: operationName(base, teamScoped), scope, ...options }
 }

@@ -14,6 +14,8 @@ export function acceptJsonWhateverTheContentType (app: FastifyInstance, bodyLimi
   // Fastify refuses a Content-Type it cannot parse before any parser runs; only "is it JSON"
   // matters here, so every type, however odd (a list, bad parameters), becomes one Fastify reads.
   app.addHook('onRequest', (request, _reply, done) => {
+    // a request no route serves is a 404 before its body is read (not a 413 or 415)
+    if (request.is404) return done(new AppError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`))
     const type = request.headers['content-type']
     if (type !== undefined) request.headers['content-type'] = JSON_TYPE.test(type) ? 'application/json' : 'application/octet-stream'
     done()

@@ -50,9 +50,11 @@ interface AuditQuery {
   cursor?: string
 }
 
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
+
 function dateTime (text: string | undefined, name: string): string | undefined {
   if (text === undefined) return undefined
-  const at = Date.parse(text)
+  const at = ISO_8601.test(text) ? Date.parse(text) : NaN
   if (!Number.isFinite(at)) throw new AppError(400, 'invalid_query', `${name} must be an ISO 8601 date-time`)
   return new Date(at).toISOString()
 }
@@ -77,7 +79,7 @@ function toEntry (row: AuditRow) {
 export default async function auditRoutes (app: FastifyInstance, options: { audit: AuditLog }): Promise<void> {
   app.get<{ Querystring: AuditQuery }>('/', { schema: { response: withErrors(listSchema) }, config: { operationId: 'listAuditLogs', scope: 'audit:read', query: true } }, async request => {
     const q = request.query
-    const limit = q.limit === undefined ? 100 : Number(q.limit)
+    const limit = q.limit === undefined ? 100 : /^\d{1,4}$/.test(q.limit) ? Number(q.limit) : NaN
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new AppError(400, 'invalid_query', 'limit must be a whole number from 1 to 1000')
     const { entries, nextCursor } = await options.audit.list({
       beforeId: parseAuditCursor(q.cursor),

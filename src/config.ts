@@ -11,6 +11,7 @@ const envSchema = z.object({
   TROVE_PORT: port.default(8080),
   TROVE_DATA_DIR: z.string().min(1).default('./data'),
   TROVE_DB: z.string().min(1).optional(),
+  TROVE_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   TROVE_MASTER_KEY_FILE: z.string().min(1).optional(),
   TROVE_MASTER_KEY: z.string().min(1).optional(),
   TROVE_BOOTSTRAP_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -35,6 +36,8 @@ export interface Config {
   dataDir: string
   /** a file path, or ':memory:' for a throw-away store */
   dbPath: string
+  /** PostgreSQL connection URL; when set, the store is PostgreSQL and dbPath is unused */
+  databaseUrl?: string
   masterKeyFile?: string
   masterKey?: string
   bootstrapKey?: string
@@ -68,6 +71,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     port: e.TROVE_PORT,
     dataDir: e.TROVE_DATA_DIR,
     dbPath: e.TROVE_DB ?? join(e.TROVE_DATA_DIR, 'trove.db'),
+    databaseUrl: e.TROVE_DATABASE_URL,
     masterKeyFile: e.TROVE_MASTER_KEY_FILE,
     masterKey: e.TROVE_MASTER_KEY,
     bootstrapKey: e.TROVE_BOOTSTRAP_KEY,

@@ -9,7 +9,7 @@ import { loadSodium } from './crypto/sodium.js'
 import { StartupError } from './errors.js'
 import { prepareApiKey } from './services/api-keys-service.js'
 import { DEFAULT_TEAM_NAME } from './services/secrets-service.js'
-import { createSqliteStore } from './store/sqlite/sqlite-store.js'
+import { createStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
 
 /** What the HTTP app is built from: an unlocked keyring and the store it guards. */
@@ -28,6 +28,8 @@ export interface OpenedTrove extends TroveCore {
 export interface OpenOptions {
   dataDir: string
   dbPath: string
+  /** PostgreSQL instead of SQLite (TROVE_DATABASE_URL); dbPath is then unused */
+  databaseUrl?: string
   masterKeyFile?: string
   masterKey?: string
   bootstrapKey?: string
@@ -52,17 +54,18 @@ function explicitMasterKey (options: OpenOptions): Buffer | undefined {
  * existing database.
  */
 export async function openTrove (options: OpenOptions, log: Warner): Promise<OpenedTrove> {
-  const inMemory = options.dbPath === ':memory:'
+  const postgres = options.databaseUrl !== undefined
+  const inMemory = !postgres && options.dbPath === ':memory:'
   const given = explicitMasterKey(options)
   const sodium = await loadSodium()
   const cipher = createCipher(sodium)
 
   if (!inMemory) {
-    mkdirSync(dirname(options.dbPath), { recursive: true, mode: 0o700 })
+    if (!postgres) mkdirSync(dirname(options.dbPath), { recursive: true, mode: 0o700 })
     mkdirSync(options.dataDir, { recursive: true, mode: 0o700 })
   }
   const defaultKeyFile = join(options.dataDir, DEFAULT_MASTER_KEY_FILE)
-  const store = createSqliteStore(options.dbPath)
+  const store = await createStore(options)
   try {
     const records = await store.listKeyring()
     const isNew = records.length === 0
@@ -71,7 +74,8 @@ export async function openTrove (options: OpenOptions, log: Warner): Promise<Ope
       masterKey = readMasterKeyFile(defaultKeyFile, 'the master key file')
     }
     if (masterKey === undefined && !isNew) {
-      throw new StartupError(`the master key is missing: ${defaultKeyFile} does not exist but the database ${options.dbPath} does; restore the key file or set TROVE_MASTER_KEY_FILE`)
+      const database = postgres ? 'the PostgreSQL database' : `the database ${options.dbPath}`
+      throw new StartupError(`the master key is missing: ${defaultKeyFile} does not exist but ${database} does; restore the key file or set TROVE_MASTER_KEY_FILE`)
     }
     if (masterKey === undefined) {
       if (inMemory) {
@@ -89,18 +93,21 @@ export async function openTrove (options: OpenOptions, log: Warner): Promise<Ope
       const unlocked = unlockKeyring(sodium, cipher, masterKey, keyring)
       const admin = prepareApiKey(unlocked, { name: 'admin', scopes: ['admin'], teams: null, key: options.bootstrapKey }, now)
       if (options.bootstrapKey === undefined) generatedAdminKey = admin.key
-      await store.initialise({
+      const initialised = await store.initialise({
         keyring,
         defaultTeam: { id: `team_${randomBase62(10)}`, name: DEFAULT_TEAM_NAME, kdfId: 1, createdAt: now.toISOString() },
         adminKey: admin.record
       })
+      // another process sharing the database set it up first: its keyring and admin key stand
+      if (!initialised) generatedAdminKey = undefined
     }
     const stored = await store.listKeyring()
     // check the master key before adding anything, so a wrong key writes nothing
     checkMasterKey(sodium, cipher, masterKey, stored)
     const missing = missingKeyringRecords(sodium, cipher, masterKey, stored, new Date().toISOString())
     if (missing.length > 0) await store.insertKeyring(missing)
-    const keyring = unlockKeyring(sodium, cipher, masterKey, [...stored, ...missing])
+    // re-read after adding: a process sharing the store may have added the same purposes first
+    const keyring = unlockKeyring(sodium, cipher, masterKey, missing.length > 0 ? await store.listKeyring() : stored)
     sodium.memzero(masterKey)
     return { store, keyring, cipher, generatedAdminKey, close: () => store.close() }
   } catch (err) {

@@ -16,6 +16,15 @@ t.test('TROVE_DB defaults to a file in TROVE_DATA_DIR and may be :memory:', asyn
   t.equal(loadConfig({ TROVE_DB: ':memory:' }).dbPath, ':memory:')
 })
 
+t.test('TROVE_DATABASE_URL selects PostgreSQL and must be a postgres URL', async t => {
+  t.equal(loadConfig({}).databaseUrl, undefined, 'SQLite without it')
+  t.equal(loadConfig({ TROVE_DATABASE_URL: 'postgres://trove@db:5432/trove' }).databaseUrl, 'postgres://trove@db:5432/trove')
+  t.equal(loadConfig({ TROVE_DATABASE_URL: 'postgresql://db/trove' }).databaseUrl, 'postgresql://db/trove')
+  for (const bad of ['mysql://db/trove', 'db:5432/trove', 'https://db/trove']) {
+    t.throws(() => loadConfig({ TROVE_DATABASE_URL: bad }), { name: 'StartupError', message: /TROVE_DATABASE_URL must start with postgres:\/\/ or postgresql:\/\// }, bad)
+  }
+})
+
 t.test('port 0 means any free port', async t => {
   t.equal(loadConfig({ TROVE_PORT: '0' }).port, 0)
 })

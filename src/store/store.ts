@@ -154,8 +154,11 @@ export interface InitialState {
 
 export interface Store {
   listKeyring (): Promise<KeyringRecord[]>
-  /** Writes the keyring, the default team and the first admin key in one transaction. */
-  initialise (state: InitialState): Promise<void>
+  /**
+   * Writes the keyring, the default team and the first admin key in one transaction. False when
+   * the store already had a keyring (another process sharing it set it up first): nothing is written.
+   */
+  initialise (state: InitialState): Promise<boolean>
   insertApiKey (key: ApiKeyRecord, audit?: AuditEvent): Promise<void>
   countApiKeys (): Promise<number>
   findApiKeyByHash (hash: Buffer): Promise<ApiKeyRecord | undefined>

@@ -1,5 +1,5 @@
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { buildTestApp, TEST_KEY } from '../fixtures/app.js'
 
@@ -18,10 +18,10 @@ async function withHistory (t: Test) {
   await call({ method: 'DELETE', url: `/v1/api_keys/${key.id}` })
   await call({ method: 'DELETE', url: '/v1/secrets/db_password' })
   await call({ method: 'POST', url: '/v1/trash/db_password/restore' })
-  const raw = new Database(dbPath)
-  t.teardown(() => raw.close())
-  return { ...app, raw, dbPath }
+  return app
 }
+
+type RawSql = Awaited<ReturnType<typeof buildTestApp>>['rawSql']
 
 const events = async (call: Awaited<ReturnType<typeof buildTestApp>>['call'], query = '') =>
   (await call({ method: 'GET', url: `/v1/audit_logs${query}` })).json().audit_logs as Record<string, string | number | null>[]
@@ -58,28 +58,28 @@ t.test('changes, reads and refusals are recorded, newest first, never with a val
 
 t.test('the chain verifies, and every edit, deletion or reordering is found', async t => {
   /** each tampering returns the id verify must name first */
-  const tamperings: [string, (raw: Database.Database) => number][] = [
-    ['an edited row', raw => { raw.prepare("UPDATE audit_log SET secret_name = 'other' WHERE id = 3").run(); return 3 }],
-    ['an edited outcome', raw => {
-      const id = raw.prepare("SELECT id FROM audit_log WHERE event_type = 'AUTH_FAILED'").pluck().get() as number
-      raw.prepare("UPDATE audit_log SET outcome = 'success' WHERE id = ?").run(id)
+  const tamperings: [string, (raw: RawSql) => Promise<number>][] = [
+    ['an edited row', async raw => { await raw("UPDATE audit_log SET secret_name = 'other' WHERE id = 3"); return 3 }],
+    ['an edited outcome', async raw => {
+      const id = Number((await raw("SELECT id FROM audit_log WHERE event_type = 'AUTH_FAILED'"))[0]!.id)
+      await raw("UPDATE audit_log SET outcome = 'success' WHERE id = ?", [id])
       return id
     }],
-    ['a deleted row', raw => { raw.prepare('DELETE FROM audit_log WHERE id = 4').run(); return 5 }],
-    ['the first row deleted', raw => { raw.prepare('DELETE FROM audit_log WHERE id = 1').run(); return 2 }],
-    ['two rows swapped', raw => {
-      raw.prepare('UPDATE audit_log SET id = -5 WHERE id = 5').run()
-      raw.prepare('UPDATE audit_log SET id = 5 WHERE id = 6').run()
-      raw.prepare('UPDATE audit_log SET id = 6 WHERE id = -5').run()
+    ['a deleted row', async raw => { await raw('DELETE FROM audit_log WHERE id = 4'); return 5 }],
+    ['the first row deleted', async raw => { await raw('DELETE FROM audit_log WHERE id = 1'); return 2 }],
+    ['two rows swapped', async raw => {
+      await raw('UPDATE audit_log SET id = -5 WHERE id = 5')
+      await raw('UPDATE audit_log SET id = 5 WHERE id = 6')
+      await raw('UPDATE audit_log SET id = 6 WHERE id = -5')
       return 5
     }],
-    ['a forged hash', raw => { raw.prepare('UPDATE audit_log SET hash = randomblob(32) WHERE id = 8').run(); return 8 }]
+    ['a forged hash', async raw => { await raw('UPDATE audit_log SET hash = ? WHERE id = 8', [randomBytes(32)]); return 8 }]
   ]
   for (const [what, tamper] of tamperings) {
-    const { call, raw } = await withHistory(t)
+    const { call, rawSql } = await withHistory(t)
     const before = (await call({ method: 'GET', url: '/v1/audit_logs/verify' })).json()
     t.match(before, { valid: true, entries: 10, head: { id: 10, hash: /^[0-9a-f]{64}$/ } }, `${what}: valid before`)
-    const firstInvalid = tamper(raw)
+    const firstInvalid = await tamper(rawSql)
     const after = (await call({ method: 'GET', url: '/v1/audit_logs/verify' })).json()
     t.equal(after.valid, false, `${what} is found`)
     t.equal(after.first_invalid_id, firstInvalid, `${what}: first invalid id`)

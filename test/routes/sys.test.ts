@@ -5,7 +5,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { restoreBackup } from '../../src/ops/restore.js'
 import { openTrove } from '../../src/trove.js'
-import { buildTestApp, TEST_KEY } from '../fixtures/app.js'
+import { buildTestApp, TEST_KEY, TEST_STORE } from '../fixtures/app.js'
 
 type Call = Awaited<ReturnType<typeof buildTestApp>>['call']
 
@@ -61,7 +61,7 @@ t.test('rotation needs the admin scope', async t => {
 t.test('rekey: the keyring moves to a new master key; the old one stops working', async t => {
   const dir = t.testdir()
   const dbPath = join(dir, 'trove.db')
-  const { call, app, trove } = await buildTestApp(t, { dbPath })
+  const { call, app, trove, openOptions } = await buildTestApp(t, { dbPath })
   await call({ method: 'POST', url: '/v1/secrets', payload: { name: 'kept', value: 'still here' } })
   const newKeyFile = join(dir, 'new.key')
   writeFileSync(newKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 })
@@ -73,8 +73,8 @@ t.test('rekey: the keyring moves to a new master key; the old one stops working'
   await app.close()
   await trove.close()
 
-  await t.rejects(openTrove({ dataDir: dir, dbPath }, { warn () {} }), { message: /master key does not match/ }, 'the old key is refused')
-  const reopened = await openTrove({ dataDir: dir, dbPath, masterKeyFile: newKeyFile }, { warn () {} })
+  await t.rejects(openTrove(openOptions, { warn () {} }), { message: /master key does not match/ }, 'the old key is refused')
+  const reopened = await openTrove({ ...openOptions, masterKeyFile: newKeyFile }, { warn () {} })
   const app2 = await buildApp({ trove: reopened })
   t.teardown(async () => { await app2.close(); await reopened.close() })
   const read = await app2.inject({ method: 'GET', url: '/v1/secrets/kept/value', headers: { authorization: `Bearer ${TEST_KEY}` } })
@@ -87,7 +87,7 @@ t.test('rekey: the keyring moves to a new master key; the old one stops working'
   t.equal(refused.json().code, 'invalid_master_key')
 })
 
-t.test('an online backup is checked, and restores into an empty folder with the same key', async t => {
+t.test('an online backup is checked, and restores into an empty folder with the same key', { skip: TEST_STORE === 'postgres' && 'the online backup is SQLite\'s; PostgreSQL is backed up with pg_dump (next test)' }, async t => {
   const dir = t.testdir()
   const { call } = await buildTestApp(t, { dbPath: join(dir, 'live', 'trove.db') })
   await seed(call, 200)
@@ -113,6 +113,14 @@ t.test('an online backup is checked, and restores into an empty folder with the 
   t.teardown(async () => { await app.close(); await restored.close() })
   const read = await app.inject({ method: 'GET', url: '/v1/secrets/S17/value', headers: { authorization: `Bearer ${TEST_KEY}` } })
   t.equal(read.json().value, 'value 17')
+})
+
+t.test('on PostgreSQL the backup route answers 501 and points to pg_dump', { skip: TEST_STORE !== 'postgres' && 'runs with TROVE_TEST_STORE=postgres' }, async t => {
+  const { call } = await buildTestApp(t)
+  const res = await call({ method: 'GET', url: '/v1/sys/backup' })
+  t.equal(res.statusCode, 501)
+  t.equal(res.json().code, 'backup_unsupported')
+  t.match(res.json().message, /pg_dump -Fc/)
 })
 
 t.test('metrics in Prometheus format, optionally behind a token', async t => {

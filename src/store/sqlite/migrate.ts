@@ -1,33 +1,10 @@
-import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { StartupError } from '../../errors.js'
+import { checkApplied, migrationsDir, readMigrationFiles, type Migration } from '../migration-files.js'
 import type { SqliteDatabase } from './db.js'
 
-/** migrations/ sits at the package root, beside both src/ and dist/. */
-export const SQLITE_MIGRATIONS_DIR = fileURLToPath(new URL('../../../migrations/sqlite', import.meta.url))
-
-interface Migration {
-  version: number
-  name: string
-  sql: string
-  checksum: string
-}
+export const SQLITE_MIGRATIONS_DIR = migrationsDir('sqlite')
 
 export function readMigrations (dir = SQLITE_MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter(file => /^\d{4}_[\w-]+\.sql$/.test(file))
-    .sort()
-    .map(file => {
-      const sql = readFileSync(join(dir, file), 'utf8')
-      return {
-        version: Number(file.slice(0, 4)),
-        name: file,
-        sql,
-        checksum: createHash('sha256').update(sql).digest('hex')
-      }
-    })
+  return readMigrationFiles(dir)
 }
 
 /**
@@ -41,17 +18,7 @@ export function migrate (db: SqliteDatabase, migrations = readMigrations()): num
   ) STRICT`)
   const applied = db.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version')
     .all() as { version: number, name: string, checksum: string }[]
-  const known = new Map(migrations.map(m => [m.version, m]))
-  for (const row of applied) {
-    const migration = known.get(row.version)
-    if (migration === undefined) {
-      throw new StartupError(`the database has schema version ${row.version} (${row.name}), newer than this Trove knows: upgrade Trove`)
-    }
-    if (migration.checksum !== row.checksum) {
-      throw new StartupError(`migration ${row.name} changed after it was applied; restore the original file`)
-    }
-  }
-  const done = new Set(applied.map(row => row.version))
+  const done = checkApplied(applied, migrations)
   const record = db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)')
   let count = 0
   for (const migration of migrations) {

@@ -281,10 +281,12 @@ export function createSqliteStore (path: string): Store {
     })
   }
 
-  const initialise = db.transaction((state: InitialState) => {
+  const initialise = db.transaction((state: InitialState): boolean => {
+    if (sql.keyring.get() !== undefined) return false
     for (const r of state.keyring) sql.insertKeyring.run(r.purpose, r.term, r.state, r.wrapped, r.createdAt)
     sql.insertTeam.run(state.defaultTeam.id, state.defaultTeam.name, state.defaultTeam.createdAt)
     if (state.adminKey !== undefined) insertApiKey(state.adminKey)
+    return true
   })
 
   function upsertOne (input: UpsertSecretInput): UpsertResult {
@@ -437,7 +439,7 @@ export function createSqliteStore (path: string): Store {
       const rows = sql.keyring.all() as { purpose: KeyringRecord['purpose'], term: number, state: KeyringRecord['state'], wrapped: Buffer, created_at: string }[]
       return rows.map(r => ({ purpose: r.purpose, term: r.term, state: r.state, wrapped: r.wrapped, createdAt: r.created_at }))
     },
-    async initialise (state) { initialise.immediate(state) },
+    async initialise (state) { return initialise.immediate(state) },
     async insertApiKey (key, audit) {
       db.transaction(() => {
         insertApiKey(key)

@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto'
+
+/**
+ * Advisory lock keys. PostgreSQL's two-key form (int4, int4) is a key space of its own, apart
+ * from the single bigint form other software on the same database may use. The first key says
+ * what is locked:
+ * - (LOCK_CLASS, LOCK_MIGRATIONS): held for the session while one process migrates;
+ * - (LOCK_CLASS, LOCK_AUDIT_CHAIN): held by the transaction appending to the audit chain, from
+ *   reading the last hash until commit, so the chain has one head at a time;
+ * - (LOCK_NAMES, hash of team and name key): held by the transaction writing a secret of that
+ *   name, so two writers of one name run one after the other and each reads the other's result.
+ */
+export const LOCK_CLASS = 0x54524f56 // 'TROV'
+export const LOCK_MIGRATIONS = 1
+export const LOCK_AUDIT_CHAIN = 2
+export const LOCK_NAMES = 0x54524f4e // 'TRON'
+
+/**
+ * The second key of a name's lock. Two names sharing a hash only wait for each other; they are
+ * never mistaken for one secret, because the lock only orders writers and the rows decide.
+ */
+export function nameLockKey (teamId: string, nameKey: string): number {
+  return createHash('sha256').update(teamId).update('\0').update(nameKey).digest().readInt32BE(0)
+}

@@ -1,11 +1,14 @@
 import pg from 'pg'
-import { GENESIS_HASH, type AuditEvent, type AuditHasher, type AuditRow } from '../../audit/chain.js'
+import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import { AppError, StartupError } from '../../errors.js'
 import {
+  prefixEnd, satisfies, toAuditRow, toSealed, toSecret, toTeam, toTrashed, toVersionInfo,
+  type AuditLogRow, type SealedRow, type SecretRow, type TeamRow, type VersionRow
+} from '../rows.js'
+import {
   VersionConflict,
-  type ApiKeyRecord, type AuditQuery, type ExpectedVersion, type SealedVersionRow, type SecretRecord,
-  type SecretVersionRecord, type Store, type TeamRecord, type TrashedSecretRecord, type UpsertResult, type UpsertSecretInput, type VersionInfo
+  type ApiKeyRecord, type AuditQuery, type SecretRecord, type SecretVersionRecord, type Store, type UpsertResult, type UpsertSecretInput
 } from '../store.js'
 import { isConnectionError, isRetryable, translate } from './errors.js'
 import { LOCK_AUDIT_CHAIN, LOCK_CLASS, LOCK_NAMES, nameLockKey } from './locks.js'
@@ -13,31 +16,6 @@ import { migratePostgres } from './migrate.js'
 
 /** Only a client inside a transaction, or the pool for single statements. */
 type Queryable = Pick<pg.PoolClient, 'query'>
-
-interface SecretRow {
-  id: string
-  team_id: string
-  team_name: string
-  team_kdf_id: number
-  name: string
-  name_key: string
-  current_version: number
-  fingerprint: string
-  created_at: string
-  updated_at: string
-  deleted_at: string | null
-  purge_at: string | null
-}
-
-interface VersionRow {
-  secret_id: string
-  version: number
-  term: number
-  blob: Buffer
-  fingerprint: string
-  created_at: string
-  created_by: string | null
-}
 
 interface ApiKeyRow {
   id: string
@@ -53,25 +31,6 @@ interface ApiKeyRow {
   created_by: string | null
 }
 
-interface AuditLogRow {
-  id: number
-  created_at: string
-  event_type: string
-  outcome: AuditEvent['outcome']
-  key_id: string | null
-  team_id: string | null
-  team_name: string | null
-  secret_name: string | null
-  client_ip: string | null
-  request_id: string | null
-  detail: string | null
-  prev_hash: Buffer
-  hash: Buffer
-}
-
-interface TeamRow { kdf_id: number, id: string, name: string, created_at: string }
-interface SealedRow { secret_id: string, version: number, term: number, blob: Buffer, team_id: string, team_kdf_id: number, name_key: string }
-
 const SECRET_COLUMNS = `s.id, t.id AS team_id, t.name AS team_name, t.kdf_id AS team_kdf_id, s.name, s.name_key,
   s.current_version, v.fingerprint, s.created_at, s.updated_at, s.deleted_at, s.purge_at`
 const SECRET_FROM = `secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
@@ -82,29 +41,6 @@ const AUDIT_COLUMNS = 'id, created_at, event_type, outcome, key_id, team_id, tea
 const LATEST_TRASHED = `SELECT s.id, s.name FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
   WHERE t.id = $1 AND s.name_key = $2 AND s.deleted_at IS NOT NULL AND s.purge_at > $3
   ORDER BY s.deleted_at DESC LIMIT 1`
-
-function toSecret (row: SecretRow): SecretRecord {
-  return {
-    id: row.id,
-    teamId: row.team_id,
-    teamName: row.team_name,
-    teamKdfId: row.team_kdf_id,
-    name: row.name,
-    nameKey: row.name_key,
-    version: row.current_version,
-    fingerprint: row.fingerprint,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at
-  }
-}
-
-function toTrashed (row: SecretRow): TrashedSecretRecord {
-  return { ...toSecret(row), deletedAt: row.deleted_at ?? '', purgeAt: row.purge_at ?? '' }
-}
-
-function toVersionInfo (row: Omit<VersionRow, 'secret_id' | 'term' | 'blob'>): VersionInfo {
-  return { version: row.version, fingerprint: row.fingerprint, createdAt: row.created_at, createdBy: row.created_by }
-}
 
 function toApiKey (row: ApiKeyRow): ApiKeyRecord {
   return {
@@ -119,45 +55,6 @@ function toApiKey (row: ApiKeyRow): ApiKeyRecord {
     revokedAt: row.revoked_at,
     createdBy: row.created_by
   }
-}
-
-function toAuditRow (row: AuditLogRow): AuditRow {
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    eventType: row.event_type,
-    outcome: row.outcome,
-    keyId: row.key_id,
-    teamId: row.team_id,
-    teamName: row.team_name,
-    secretName: row.secret_name,
-    clientIp: row.client_ip,
-    requestId: row.request_id,
-    detail: row.detail,
-    prevHash: row.prev_hash,
-    hash: row.hash
-  }
-}
-
-function toTeam (row: TeamRow): TeamRecord {
-  return { id: row.id, name: row.name, kdfId: row.kdf_id, createdAt: row.created_at }
-}
-
-function toSealed (row: SealedRow): SealedVersionRow {
-  return { secretId: row.secret_id, version: row.version, term: row.term, blob: row.blob, teamId: row.team_id, teamKdfId: row.team_kdf_id, nameKey: row.name_key }
-}
-
-/** Whether a check-and-set condition holds for a secret at `current` (null: no live secret). */
-function satisfies (expected: ExpectedVersion | undefined, current: number | null): boolean {
-  if (expected === undefined) return true
-  if (expected === 'absent') return current === null
-  if (expected === '*') return current !== null
-  return current === expected
-}
-
-/** The smallest string greater than every string that starts with `prefix` (name keys are ASCII). */
-function prefixEnd (prefix: string): string {
-  return prefix + '\u007f'
 }
 
 /**

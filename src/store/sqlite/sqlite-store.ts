@@ -1,38 +1,17 @@
 import { statSync } from 'node:fs'
-import { GENESIS_HASH, type AuditEvent, type AuditHasher, type AuditRow } from '../../audit/chain.js'
+import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
+import {
+  prefixEnd, satisfies, toAuditRow, toSealed, toSecret, toTeam, toTrashed, toVersionInfo,
+  type AuditLogRow, type SecretRow, type VersionRow
+} from '../rows.js'
 import {
   VersionConflict,
   type ApiKeyRecord, type ExpectedVersion, type InitialState, type SecretRecord, type SecretVersionRecord,
-  type SealedVersionRow, type Store, type TeamRecord, type TrashedSecretRecord, type UpsertResult, type UpsertSecretInput, type VersionInfo
+  type Store, type TeamRecord, type UpsertResult, type UpsertSecretInput
 } from '../store.js'
 import { openDatabase, type SqliteDatabase } from './db.js'
 import { migrate } from './migrate.js'
-
-interface SecretRow {
-  id: string
-  team_id: string
-  team_name: string
-  team_kdf_id: number
-  name: string
-  name_key: string
-  current_version: number
-  fingerprint: string
-  created_at: string
-  updated_at: string
-  deleted_at: string | null
-  purge_at: string | null
-}
-
-interface VersionRow {
-  secret_id: string
-  version: number
-  term: number
-  blob: Buffer
-  fingerprint: string
-  created_at: string
-  created_by: string | null
-}
 
 interface ApiKeyRow {
   id: string
@@ -52,42 +31,6 @@ const SECRET_COLUMNS = `s.id, t.id AS team_id, t.name AS team_name, t.kdf_id AS 
 const SECRET_FROM = `secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
   JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version`
 
-function toSecret (row: SecretRow): SecretRecord {
-  return {
-    id: row.id,
-    teamId: row.team_id,
-    teamName: row.team_name,
-    teamKdfId: row.team_kdf_id,
-    name: row.name,
-    nameKey: row.name_key,
-    version: row.current_version,
-    fingerprint: row.fingerprint,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at
-  }
-}
-
-function toTrashed (row: SecretRow): TrashedSecretRecord {
-  return { ...toSecret(row), deletedAt: row.deleted_at ?? '', purgeAt: row.purge_at ?? '' }
-}
-
-function toVersionInfo (row: Omit<VersionRow, 'secret_id' | 'term' | 'blob'>): VersionInfo {
-  return { version: row.version, fingerprint: row.fingerprint, createdAt: row.created_at, createdBy: row.created_by }
-}
-
-/** Whether a check-and-set condition holds for a secret at `current` (null: no live secret). */
-function satisfies (expected: ExpectedVersion | undefined, current: number | null): boolean {
-  if (expected === undefined) return true
-  if (expected === 'absent') return current === null
-  if (expected === '*') return current !== null
-  return current === expected
-}
-
-/** The smallest string greater than every string that starts with `prefix` (name keys are ASCII). */
-function prefixEnd (prefix: string): string {
-  return prefix + '\u007f'
-}
-
 function toApiKey (row: ApiKeyRow): ApiKeyRecord {
   return {
     id: row.id,
@@ -103,50 +46,12 @@ function toApiKey (row: ApiKeyRow): ApiKeyRecord {
   }
 }
 
-interface AuditLogRow {
-  id: number
-  created_at: string
-  event_type: string
-  outcome: AuditEvent['outcome']
-  key_id: string | null
-  team_id: string | null
-  team_name: string | null
-  secret_name: string | null
-  client_ip: string | null
-  request_id: string | null
-  detail: string | null
-  prev_hash: Buffer
-  hash: Buffer
-}
-
-function toAuditRow (row: AuditLogRow): AuditRow {
-  return {
-    id: row.id,
-    createdAt: row.created_at,
-    eventType: row.event_type,
-    outcome: row.outcome,
-    keyId: row.key_id,
-    teamId: row.team_id,
-    teamName: row.team_name,
-    secretName: row.secret_name,
-    clientIp: row.client_ip,
-    requestId: row.request_id,
-    detail: row.detail,
-    prevHash: row.prev_hash,
-    hash: row.hash
-  }
-}
-
 function fileBytes (path: string): number {
   try {
     return statSync(path).size
   } catch {
     return 0
   }
-}
-
-function toTeam (row: { id: string, name: string, kdf_id: number, created_at: string }): TeamRecord {
-  return { id: row.id, name: row.name, kdfId: row.kdf_id, createdAt: row.created_at }
 }
 
 /**
@@ -237,10 +142,6 @@ export function createSqliteStore (path: string): Store {
     termCount: db.prepare('SELECT count(*) FROM secret_versions WHERE term = ?').pluck(),
     deleteDataKey: db.prepare("DELETE FROM keyring WHERE purpose = 'dek' AND term = ? AND state != 'active'"),
     deleteKeyring: db.prepare('DELETE FROM keyring')
-  }
-
-  function toSealed (row: { secret_id: string, version: number, term: number, blob: Buffer, team_id: string, team_kdf_id: number, name_key: string }): SealedVersionRow {
-    return { secretId: row.secret_id, version: row.version, term: row.term, blob: row.blob, teamId: row.team_id, teamKdfId: row.team_kdf_id, nameKey: row.name_key }
   }
 
   let hashAudit: AuditHasher | undefined

@@ -1,0 +1,115 @@
+import type { AuditEvent, AuditRow } from '../audit/chain.js'
+import type {
+  ExpectedVersion, SealedVersionRow, SecretRecord, TeamRecord, TrashedSecretRecord, VersionInfo
+} from './store.js'
+
+/**
+ * Rows as both SQL stores read them, and their mapping to the records of the Store interface:
+ * one definition, so the SQLite and PostgreSQL stores cannot drift apart.
+ */
+export interface SecretRow {
+  id: string
+  team_id: string
+  team_name: string
+  team_kdf_id: number
+  name: string
+  name_key: string
+  current_version: number
+  fingerprint: string
+  created_at: string
+  updated_at: string
+  deleted_at: string | null
+  purge_at: string | null
+}
+
+export interface VersionRow {
+  secret_id: string
+  version: number
+  term: number
+  blob: Buffer
+  fingerprint: string
+  created_at: string
+  created_by: string | null
+}
+
+export interface AuditLogRow {
+  id: number
+  created_at: string
+  event_type: string
+  outcome: AuditEvent['outcome']
+  key_id: string | null
+  team_id: string | null
+  team_name: string | null
+  secret_name: string | null
+  client_ip: string | null
+  request_id: string | null
+  detail: string | null
+  prev_hash: Buffer
+  hash: Buffer
+}
+
+export interface TeamRow { kdf_id: number, id: string, name: string, created_at: string }
+
+export interface SealedRow { secret_id: string, version: number, term: number, blob: Buffer, team_id: string, team_kdf_id: number, name_key: string }
+
+export function toSecret (row: SecretRow): SecretRecord {
+  return {
+    id: row.id,
+    teamId: row.team_id,
+    teamName: row.team_name,
+    teamKdfId: row.team_kdf_id,
+    name: row.name,
+    nameKey: row.name_key,
+    version: row.current_version,
+    fingerprint: row.fingerprint,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at
+  }
+}
+
+export function toTrashed (row: SecretRow): TrashedSecretRecord {
+  return { ...toSecret(row), deletedAt: row.deleted_at ?? '', purgeAt: row.purge_at ?? '' }
+}
+
+export function toVersionInfo (row: Omit<VersionRow, 'secret_id' | 'term' | 'blob'>): VersionInfo {
+  return { version: row.version, fingerprint: row.fingerprint, createdAt: row.created_at, createdBy: row.created_by }
+}
+
+export function toAuditRow (row: AuditLogRow): AuditRow {
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    eventType: row.event_type,
+    outcome: row.outcome,
+    keyId: row.key_id,
+    teamId: row.team_id,
+    teamName: row.team_name,
+    secretName: row.secret_name,
+    clientIp: row.client_ip,
+    requestId: row.request_id,
+    detail: row.detail,
+    prevHash: row.prev_hash,
+    hash: row.hash
+  }
+}
+
+export function toTeam (row: TeamRow): TeamRecord {
+  return { id: row.id, name: row.name, kdfId: row.kdf_id, createdAt: row.created_at }
+}
+
+export function toSealed (row: SealedRow): SealedVersionRow {
+  return { secretId: row.secret_id, version: row.version, term: row.term, blob: row.blob, teamId: row.team_id, teamKdfId: row.team_kdf_id, nameKey: row.name_key }
+}
+
+/** Whether a check-and-set condition holds for a secret at `current` (null: no live secret). */
+export function satisfies (expected: ExpectedVersion | undefined, current: number | null): boolean {
+  if (expected === undefined) return true
+  if (expected === 'absent') return current === null
+  if (expected === '*') return current !== null
+  return current === expected
+}
+
+/** The smallest string greater than every string that starts with `prefix` (name keys are ASCII). */
+export function prefixEnd (prefix: string): string {
+  return prefix + '\u007f'
+}

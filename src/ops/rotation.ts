@@ -55,6 +55,22 @@ export function createRotation (deps: { store: Store, keyring: Keyring, cipher: 
     }
   }
 
+  async function valuesUnderOldTerms (): Promise<number> {
+    const usage = await store.termUsage()
+    return [...usage.entries()].filter(([t]) => t !== keyring.activeTerm).reduce((n, [, count]) => n + count, 0)
+  }
+
+  /** Runs the re-encryption in the background; its outcome is kept in the status. */
+  function begin (total: number): void {
+    status = { ...status, state: 'running', total, rewrapped: 0, remaining: total, started_at: now().toISOString(), finished_at: null }
+    running = rewrapAll().then(
+      () => { status = { ...status, state: 'idle', remaining: 0, finished_at: now().toISOString() } },
+      err => {
+        status = { ...status, state: 'failed', finished_at: now().toISOString() }
+        deps.onError?.(err)
+      })
+  }
+
   return {
     status (): RotationStatus {
       return { ...status, active_term: keyring.activeTerm, terms: [...keyring.terms] }
@@ -66,15 +82,7 @@ export function createRotation (deps: { store: Store, keyring: Keyring, cipher: 
       const { record, commit } = keyring.newDataKey(now().toISOString())
       await store.addDataKey(record)
       commit()
-      const usage = await store.termUsage()
-      const total = [...usage.entries()].filter(([t]) => t !== keyring.activeTerm).reduce((n, [, count]) => n + count, 0)
-      status = { ...status, state: 'running', total, rewrapped: 0, remaining: total, started_at: now().toISOString(), finished_at: null }
-      running = rewrapAll().then(
-        () => { status = { ...status, state: 'idle', remaining: 0, finished_at: now().toISOString() } },
-        err => {
-          status = { ...status, state: 'failed', finished_at: now().toISOString() }
-          deps.onError?.(err)
-        })
+      begin(await valuesUnderOldTerms())
       return this.status()
     },
 
@@ -84,16 +92,9 @@ export function createRotation (deps: { store: Store, keyring: Keyring, cipher: 
      */
     async resume (): Promise<void> {
       if (status.state === 'running') return
-      const usage = await store.termUsage()
-      const total = [...usage.entries()].filter(([t]) => t !== keyring.activeTerm).reduce((n, [, count]) => n + count, 0)
+      const total = await valuesUnderOldTerms()
       if (total === 0 && keyring.terms.length === 1) return
-      status = { ...status, state: 'running', total, rewrapped: 0, remaining: total, started_at: now().toISOString(), finished_at: null }
-      running = rewrapAll().then(
-        () => { status = { ...status, state: 'idle', remaining: 0, finished_at: now().toISOString() } },
-        err => {
-          status = { ...status, state: 'failed', finished_at: now().toISOString() }
-          deps.onError?.(err)
-        })
+      begin(total)
     },
 
     /** Resolves when the running rotation (if any) ends. */

@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditRow } from '../audit/chain.js'
 import type {
-  ExpectedVersion, SealedVersionRow, SecretRecord, TeamRecord, TrashedSecretRecord, VersionInfo
+  ExpectedVersion, SealedVersionRow, SecretRecord, TeamRecord, TrashedSecretRecord, UpsertSecretInput, VersionInfo
 } from './store.js'
 
 /**
@@ -112,4 +112,28 @@ export function satisfies (expected: ExpectedVersion | undefined, current: numbe
 /** The smallest string greater than every string that starts with `prefix` (name keys are ASCII). */
 export function prefixEnd (prefix: string): string {
   return prefix + '\u007f'
+}
+
+/** The record an upsert that wrote `version` answers with; `existing` is the secret before it. */
+export function upsertedSecret (input: UpsertSecretInput, existing: SecretRecord | undefined, id: string, version: number): SecretRecord {
+  if (existing !== undefined) return { ...existing, version, fingerprint: input.fingerprint, updatedAt: input.now }
+  return {
+    id,
+    teamId: input.team.id,
+    teamName: input.team.name,
+    teamKdfId: input.team.kdfId,
+    name: input.name,
+    nameKey: input.nameKey,
+    version,
+    fingerprint: input.fingerprint,
+    createdAt: input.now,
+    updatedAt: input.now
+  }
+}
+
+/** The audit record of an upsert that wrote `version`, if the caller asked for one. */
+export function upsertAuditEvent (input: UpsertSecretInput, existing: SecretRecord | undefined, version: number): AuditEvent | undefined {
+  if (input.audit === undefined) return undefined
+  const what = `${existing === undefined ? 'created' : 'updated'}, version ${version}`
+  return { ...input.audit, secretName: existing?.name ?? input.name, detail: input.audit.detail === null ? what : `${input.audit.detail}; ${what}` }
 }

@@ -3,7 +3,7 @@ import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/cha
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import { AppError, StartupError } from '../../errors.js'
 import {
-  prefixEnd, satisfies, toAuditRow, toSealed, toSecret, toTeam, toTrashed, toVersionInfo,
+  prefixEnd, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toTeam, toTrashed, toVersionInfo,
   type AuditLogRow, type SealedRow, type SecretRow, type TeamRow, type VersionRow
 } from '../rows.js'
 import {
@@ -288,25 +288,9 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
         DELETE FROM secret_versions WHERE secret_id = $1 AND version <= $8`,
       [...versionValues, version - input.maxVersions])
     }
-    if (input.audit !== undefined) {
-      const what = `${existing === undefined ? 'created' : 'updated'}, version ${version}`
-      events.push({ ...input.audit, secretName: existing?.name ?? input.name, detail: input.audit.detail === null ? what : `${input.audit.detail}; ${what}` })
-    }
-    const secret: SecretRecord = existing === undefined
-      ? {
-          id,
-          teamId: input.team.id,
-          teamName: input.team.name,
-          teamKdfId: input.team.kdfId,
-          name: input.name,
-          nameKey: input.nameKey,
-          version,
-          fingerprint: input.fingerprint,
-          createdAt: input.now,
-          updatedAt: input.now
-        }
-      : { ...existing, version, fingerprint: input.fingerprint, updatedAt: input.now }
-    return { secret, changed: true, created: existing === undefined }
+    const event = upsertAuditEvent(input, existing, version)
+    if (event !== undefined) events.push(event)
+    return { secret: upsertedSecret(input, existing, id, version), changed: true, created: existing === undefined }
   }
 
   /**

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
-  prefixEnd, satisfies, toAuditRow, toSealed, toSecret, toTeam, toTrashed, toVersionInfo,
+  prefixEnd, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toTeam, toTrashed, toVersionInfo,
   type AuditLogRow, type SecretRow, type VersionRow
 } from '../rows.js'
 import {
@@ -206,25 +206,9 @@ export function createSqliteStore (path: string): Store {
     }
     sql.insertVersion.run(id, version, sealed.term, sealed.blob, input.fingerprint, input.now, input.createdBy)
     sql.pruneVersions.run(id, version - input.maxVersions)
-    if (input.audit !== undefined) {
-      const what = `${existing === undefined ? 'created' : 'updated'}, version ${version}`
-      appendAudit([{ ...input.audit, secretName: existing?.name ?? input.name, detail: input.audit.detail === null ? what : `${input.audit.detail}; ${what}` }])
-    }
-    const secret: SecretRecord = existing === undefined
-      ? {
-          id,
-          teamId: input.team.id,
-          teamName: input.team.name,
-          teamKdfId: input.team.kdfId,
-          name: input.name,
-          nameKey: input.nameKey,
-          version,
-          fingerprint: input.fingerprint,
-          createdAt: input.now,
-          updatedAt: input.now
-        }
-      : { ...existing, version, fingerprint: input.fingerprint, updatedAt: input.now }
-    return { secret, changed: true, created: existing === undefined }
+    const event = upsertAuditEvent(input, existing, version)
+    if (event !== undefined) appendAudit([event])
+    return { secret: upsertedSecret(input, existing, id, version), changed: true, created: existing === undefined }
   }
 
   const upsertMany = db.transaction((inputs: readonly UpsertSecretInput[]) => inputs.map(upsertOne))

@@ -1,8 +1,10 @@
 // npm run bench: issue 9's harness. Starts real Trove processes (node dist/server.js) and a bare
 // Fastify route, loads each with autocannon from this process on loopback, and reports every
-// throughput as a ratio to the bare route measured in the same run. See bench/README.md.
+// throughput as a ratio to the bare route measured in the same run. A last section compares
+// SQLite with PostgreSQL (one and two processes). See bench/README.md.
 //   npm run bench                  full run (10 s per scenario, 1,000 and 1,000,000 secrets)
-//   npm run bench -- --quick       about 3 minutes (3 s per scenario, 1,000 and 10,000 secrets)
+//   npm run bench -- --quick       a few minutes (3 s per scenario, 1,000 and 10,000 secrets)
+//   npm run bench -- --no-postgres without the PostgreSQL section (or BENCH_POSTGRES=0)
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { snapshotBuild } from './harness/build-snapshot.mjs'
@@ -12,10 +14,11 @@ import { measure } from './harness/load.mjs'
 import { describeCode, describeMachine } from './harness/machine.mjs'
 import { installCleanUp, removeTempDir, ROOT, tempDir } from './harness/processes.mjs'
 import { updateReadme } from './harness/readme.mjs'
-import { coldStartLine, machineLine, scenarioRows, seedLines, targetRows, textTable } from './harness/report.mjs'
+import { adminUrl, benchDatabases, describeUrl, isLocal, probePostgres } from './harness/postgres.mjs'
+import { coldStartLine, machineLine, postgresLine, scenarioRows, seedLines, targetRows, textTable } from './harness/report.mjs'
 import { startBare, startTrove } from './harness/servers.mjs'
-import { KIND_LABELS, phasesOf, readSettings } from './harness/settings.mjs'
-import { copyStore, ensureStore } from './harness/stores.mjs'
+import { databasePhasesOf, deploymentLabel, KIND_LABELS, phasesOf, readSettings } from './harness/settings.mjs'
+import { copyStore, ensureStore, seedDatabase } from './harness/stores.mjs'
 import { judgeTargets } from './harness/targets.mjs'
 
 const RESULTS = join(ROOT, 'bench', 'results')
@@ -29,9 +32,15 @@ async function seedStores (build, settings) {
   return stores
 }
 
-function describeLoad (kind, connections, r) {
+/** "read a value" or "read a value (PostgreSQL, 2 processes)". */
+function kindLabel (kind, phase = {}) {
+  const deployment = deploymentLabel(phase)
+  return deployment === undefined ? KIND_LABELS[kind] : `${KIND_LABELS[kind]} (${deployment})`
+}
+
+function describeLoad (label, connections, r) {
   const issues = r.non2xx + r.errors + r.timeouts > 0 ? ` — ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts` : ''
-  return `${KIND_LABELS[kind]} @${connections}: ${Math.round(r.reqPerSec)} req/s, p99 ${r.latencyMs.p99} ms${issues}`
+  return `${label} @${connections}: ${Math.round(r.reqPerSec)} req/s, p99 ${r.latencyMs.p99} ms${issues}`
 }
 
 /** What a server printed or how it ended, when that was not a quiet clean exit. */
@@ -50,7 +59,7 @@ async function measureBare (settings, problems) {
   try {
     for (const connections of settings.connections) {
       const r = await measure(bare, { kind: 'bare', size: settings.small, connections }, settings)
-      log(describeLoad('bare', connections, r))
+      log(describeLoad(kindLabel('bare'), connections, r))
       runs.push({ kind: 'bare', connections, ...r })
     }
   } finally {
@@ -59,25 +68,93 @@ async function measureBare (settings, problems) {
   return runs
 }
 
-async function runPhase (build, phase, store, settings, problems) {
+/**
+ * One Trove deployment loaded with every scenario of its phase: one process on its own copy of
+ * the store, or with `databaseUrl` as many processes as the phase says on that one database.
+ * Rows go to `rows` as they are measured, so a failure later keeps them.
+ */
+async function runPhase (build, phase, store, settings, problems, { databaseUrl, rows = [] } = {}) {
   const dir = copyStore(store)
-  const name = `Trove (${phase.store.toLocaleString('en-US')} secrets, read audit ${phase.auditReads ? 'on' : 'off'})`
+  const deployment = deploymentLabel(phase)
+  const name = `Trove (${phase.store.toLocaleString('en-US')} secrets, read audit ${phase.auditReads ? 'on' : 'off'}${deployment === undefined ? '' : `, ${deployment}`})`
   log(`starting ${name}`)
-  const trove = await startTrove(build, dir, { auditReads: phase.auditReads })
-  const rows = []
+  const servers = []
   try {
+    // processes of one database share the folder, and so its master key
+    for (let i = 0; i < (phase.processes ?? 1); i++) servers.push(await startTrove(build, dir, { auditReads: phase.auditReads, databaseUrl }))
+    const deployed = phase.database === undefined ? {} : { database: phase.database, processes: phase.processes }
     for (const kind of phase.kinds) {
       for (const connections of settings.connections) {
-        const r = await measure(trove, { kind, size: phase.store, connections }, settings)
-        log(describeLoad(kind, connections, r))
-        rows.push({ kind, store: phase.store, auditReads: phase.auditReads, connections, ...r })
+        const r = await measure(servers, { kind, size: phase.store, connections, database: databaseUrl !== undefined && isLocal(databaseUrl) }, settings)
+        log(describeLoad(kindLabel(kind, phase), connections, r))
+        rows.push({ kind, store: phase.store, auditReads: phase.auditReads, ...deployed, connections, ...r })
       }
     }
   } finally {
-    problems.push(...serverProblems(name, await trove.stop(), trove.output()))
+    for (const [i, server] of servers.entries()) {
+      problems.push(...serverProblems(servers.length === 1 ? name : `${name}, process ${i + 1}`, await server.stop(), server.output()))
+    }
     removeTempDir(dir)
   }
   return rows
+}
+
+/**
+ * The database comparison: SQLite with one process, then PostgreSQL with one and with two, each
+ * on a fresh database copied from one seeded this run. Skipped, with a note, when turned off or
+ * when PostgreSQL does not answer; a deployment that fails is reported and the next one runs.
+ */
+async function measureDatabases (build, stores, settings, problems) {
+  if (!settings.postgres) {
+    log('PostgreSQL section skipped (--no-postgres or BENCH_POSTGRES=0)')
+    return { rows: [], postgres: { skipped: 'turned off (--no-postgres or BENCH_POSTGRES=0)' } }
+  }
+  const url = adminUrl()
+  const server = describeUrl(url)
+  const probe = await probePostgres(url)
+  if (probe.error !== undefined) {
+    const skipped = `PostgreSQL at ${server} did not answer (${probe.error}); set BENCH_POSTGRES_URL, or BENCH_POSTGRES=0 to leave it out`
+    log(`PostgreSQL section skipped: ${skipped}`)
+    problems.push(`the PostgreSQL section was skipped: ${skipped}`)
+    return { rows: [], postgres: { skipped } }
+  }
+  const databases = benchDatabases(url)
+  const rows = []
+  const postgres = { server, version: probe.version }
+  const failed = (what, err) => {
+    log(`${what} failed: ${err.message}`)
+    problems.push(`${what} failed (the rows it did not reach are missing): ${err.message.slice(0, 600)}`)
+  }
+  let template, seeded
+  try {
+    template = await databases.create('seed')
+    seeded = await seedDatabase(build, template.url, settings.small, log)
+    postgres.seed = { size: seeded.size, seconds: seeded.seconds, bytes: await databases.sizeBytes(template.name) }
+  } catch (err) {
+    failed('seeding PostgreSQL', err)
+    await databases.close()
+    return { rows, postgres }
+  }
+  try {
+    for (const phase of databasePhasesOf(settings)) {
+      if (phase.database === 'sqlite') {
+        await runPhase(build, phase, stores.get(phase.store), settings, problems, { rows })
+        continue
+      }
+      const copy = await databases.create(`${phase.processes}p`, template.name)
+      try {
+        await runPhase(build, phase, seeded, settings, problems, { databaseUrl: copy.url, rows })
+      } catch (err) {
+        // a PostgreSQL problem must not cost the run the figures measured before it
+        failed(deploymentLabel(phase), err)
+      }
+      await databases.drop(copy.name)
+    }
+  } finally {
+    removeTempDir(seeded.dir)
+    await databases.close()
+  }
+  return { rows, postgres }
 }
 
 /** The reference per connection count: the mean of the bare runs before and after Trove's. */
@@ -120,7 +197,7 @@ function noiseProblems (rows) {
 
 function loadProblems (rows) {
   return rows.filter(r => r.non2xx + r.errors + r.timeouts > 0)
-    .map(r => `${KIND_LABELS[r.kind]} at ${r.store ?? '–'} secrets, ${r.connections} connections: ${r.non2xx} non-2xx ${JSON.stringify(r.statusCodes)}, ${r.errors} errors, ${r.timeouts} timeouts`)
+    .map(r => `${kindLabel(r.kind, r)} at ${r.store ?? '–'} secrets, ${r.connections} connections: ${r.non2xx} non-2xx ${JSON.stringify(r.statusCodes)}, ${r.errors} errors, ${r.timeouts} timeouts`)
 }
 
 function writeResults (results) {
@@ -147,6 +224,7 @@ function printReport (results, files) {
     textTable(targetRows(results)),
     '',
     coldStartLine(results.coldStart),
+    postgresLine(results.postgres),
     ...seedLines(results).map(line => `seed ${line}`),
     ...(results.problems.length === 0 ? [] : ['', 'Problems:', ...results.problems.map(p => `- ${p}`)]),
     '',
@@ -173,10 +251,13 @@ async function measureAll (settings) {
   const bareBefore = await measureBare(settings, problems)
   const scenarios = []
   for (const phase of phasesOf(settings)) scenarios.push(...await runPhase(build, phase, stores.get(phase.store), settings, problems))
+  // inside the bare route's bracket, so its rows have the same reference as all others
+  const { rows, postgres } = await measureDatabases(build, stores, settings, problems)
+  scenarios.push(...rows)
   const bare = combineBare(bareBefore, await measureBare(settings, problems))
   for (const s of scenarios) addRatios(s, bare.find(b => b.connections === s.connections))
   problems.unshift(...loadProblems([...bare.flatMap(b => b.runs), ...scenarios]), ...noiseProblems([...bare, ...scenarios]))
-  return { seeds: [...stores.values()].map(({ dir, ...s }) => s), coldStart, bare, scenarios, problems: [...new Set(problems)] }
+  return { seeds: [...stores.values()].map(({ dir, ...s }) => s), coldStart, bare, scenarios, postgres, problems: [...new Set(problems)] }
 }
 
 async function main () {

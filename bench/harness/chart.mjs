@@ -1,10 +1,10 @@
 // A hand-written SVG: one horizontal bar per scenario, its throughput as a ratio to the bare
 // route (same run, same connection count), with the target drawn as a line where there is one.
-import { KIND_LABELS } from './settings.mjs'
+import { deploymentLabel, KIND_LABELS } from './settings.mjs'
 import { rowGoal } from './targets.mjs'
 
 const ROW = 22
-const LEFT = 380
+const LEFT = 460
 const WIDTH = 560
 const TOP = 72
 
@@ -12,7 +12,8 @@ const escape = text => String(text).replaceAll('&', '&amp;').replaceAll('<', '&l
 
 function label (s) {
   const audit = s.auditReads === false ? ', audit off' : ''
-  return `${KIND_LABELS[s.kind]}${audit} · ${s.store.toLocaleString('en-US')} · ${s.connections} conns`
+  const deployment = deploymentLabel(s)
+  return `${KIND_LABELS[s.kind]}${audit}${deployment === undefined ? '' : ` · ${deployment}`} · ${s.store.toLocaleString('en-US')} · ${s.connections} conns`
 }
 
 function colour (ratio, goal) {

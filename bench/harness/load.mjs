@@ -32,9 +32,12 @@ function makeCounter () {
   return { next: () => i++ }
 }
 
-/** The autocannon `requests` array of each kind of scenario; every connection cycles through it. */
-export function requestsFor (kind, size) {
-  const counter = makeCounter()
+/**
+ * The autocannon `requests` array of each kind of scenario; every connection cycles through it.
+ * Instances that load the processes of one deployment share `counter`, so together they ask
+ * for the same spread of names as one instance would, and never upsert the same one at once.
+ */
+export function requestsFor (kind, size, counter = makeCounter()) {
   const tag = Math.random().toString(36).slice(2, 8)
   const value = dynamicGet(i => `/v1/secrets/${secretName(spreadIndex(i, size))}/value`, counter)
   switch (kind) {
@@ -51,6 +54,11 @@ export function requestsFor (kind, size) {
 
 function cannon (options) {
   return new Promise((resolve, reject) => autocannon(options, (err, result) => err ? reject(err) : resolve(result)))
+}
+
+/** `connections` shared out over `parts` instances, the first ones taking any remainder. */
+function splitConnections (connections, parts) {
+  return Array.from({ length: parts }, (_, i) => Math.floor(connections / parts) + (i < connections % parts ? 1 : 0))
 }
 
 /** The figures kept from an autocannon result. */
@@ -83,22 +91,67 @@ async function settle (settleUrl) {
 }
 
 /**
- * Loads `url` with a warm-up first (JIT, caches; not counted), then the measured run while
- * the server's RSS and everyone's CPU time are sampled. `kind` and `size` choose the requests.
+ * Several processes' figures as one deployment's: throughput, counts and memory add up, latency
+ * is the worse process's (its mean weighted by requests). Each process's own figures are kept.
  */
-export async function measure (server, { kind, size, connections }, { seconds, warmupSeconds }) {
-  const { url, settleUrl, pid } = server
-  const base = { url, connections, pipelining: 1, timeout: 10 }
-  if (warmupSeconds > 0) {
-    await cannon({ ...base, duration: warmupSeconds, requests: requestsFor(kind, size) })
-    await settle(settleUrl)
+function combine (each) {
+  const total = pick => each.reduce((sum, r) => sum + pick(r), 0)
+  const worst = pick => Math.max(...each.map(pick))
+  const statusCodes = {}
+  for (const r of each) for (const [code, count] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count
+  return {
+    reqPerSec: total(r => r.reqPerSec),
+    total: total(r => r.total),
+    durationSec: worst(r => r.durationSec),
+    latencyMs: {
+      p50: worst(r => r.latencyMs.p50),
+      p90: worst(r => r.latencyMs.p90),
+      p99: worst(r => r.latencyMs.p99),
+      max: worst(r => r.latencyMs.max),
+      mean: total(r => r.latencyMs.mean * r.total) / Math.max(1, total(r => r.total))
+    },
+    non2xx: total(r => r.non2xx),
+    errors: total(r => r.errors),
+    timeouts: total(r => r.timeouts),
+    resets: total(r => r.resets),
+    statusCodes,
+    // peaks of different moments: their sum bounds the deployment's peak from above
+    rssPeakMiB: total(r => r.rssPeakMiB),
+    rssAfterMiB: total(r => r.rssAfterMiB),
+    hwmMiB: total(r => r.hwmMiB),
+    perProcess: each
   }
-  const stopSampling = sampleRss(pid)
-  const stopCounting = countCpu(pid)
-  const result = await cannon({ ...base, duration: seconds, requests: requestsFor(kind, size) })
+}
+
+/**
+ * Loads a server, or the processes of one deployment at once (the connections split between
+ * one autocannon instance per process), with a warm-up first (JIT, caches; not counted), then
+ * the measured run while each server's RSS and everyone's CPU time are sampled. `kind` and
+ * `size` choose the requests; `database` says a local PostgreSQL serves them.
+ */
+export async function measure (servers, { kind, size, connections, database = false }, { seconds, warmupSeconds }) {
+  const list = [servers].flat()
+  const shares = splitConnections(connections, list.length)
+  const load = duration => {
+    const counter = makeCounter()
+    return Promise.all(list.map((server, i) => cannon({
+      url: server.url, connections: shares[i], pipelining: 1, timeout: 10, duration, requests: requestsFor(kind, size, counter)
+    })))
+  }
+  const settleAll = () => Promise.all(list.map(server => settle(server.settleUrl)))
+  if (warmupSeconds > 0) {
+    await load(warmupSeconds)
+    await settleAll()
+  }
+  const stopSampling = list.map(server => sampleRss(server.pid))
+  const stopCounting = countCpu(list.map(server => server.pid), { database })
+  const results = await load(seconds)
   const cpu = stopCounting()
-  const rssPeakMiB = stopSampling()
-  await settle(settleUrl)
-  const memory = readMemory(pid)
-  return { ...summarise(result), cpu, rssPeakMiB, rssAfterMiB: memory?.rss, hwmMiB: memory?.hwm }
+  const rssPeaks = stopSampling.map(stop => stop())
+  await settleAll()
+  const each = results.map((result, i) => {
+    const memory = readMemory(list[i].pid)
+    return { ...summarise(result), rssPeakMiB: rssPeaks[i], rssAfterMiB: memory?.rss, hwmMiB: memory?.hwm }
+  })
+  return { ...(each.length === 1 ? each[0] : combine(each)), cpu }
 }

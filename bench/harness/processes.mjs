@@ -1,4 +1,4 @@
-// Child processes and temporary folders of one harness run, and their clean-up: no server may
+// Child processes, temporary folders and other clean-up steps of one harness run: no server may
 // outlive the harness, whether it ends normally, throws, or is interrupted.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,6 +13,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 const children = new Set()
 const tempDirs = new Set()
+const cleanUpSteps = new Set()
 const LOG_TAIL_BYTES = 16 * 1024
 
 /** A port nothing listens on now; Trove at log level warn does not print the one it chose. */
@@ -106,8 +107,24 @@ export async function stopProcess (handle, graceMs = 20_000) {
   return result
 }
 
+/**
+ * Registers an asynchronous clean-up step (dropping a database) that runs after every child has
+ * stopped, so nothing still uses what it removes. Returns a function that unregisters it.
+ */
+export function onCleanUp (step) {
+  cleanUpSteps.add(step)
+  return () => cleanUpSteps.delete(step)
+}
+
 async function cleanUp () {
   await Promise.all([...children].map(handle => stopProcess(handle, 5_000)))
+  for (const step of cleanUpSteps) {
+    try {
+      await step()
+    } catch (err) {
+      process.stderr.write(`clean-up failed: ${err.message}\n`)
+    }
+  }
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
 }
 

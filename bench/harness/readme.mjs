@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT } from './processes.mjs'
-import { coldStartLine, machineLine, markdownTable, scenarioRows, seedLines, targetRows } from './report.mjs'
+import { coldStartLine, machineLine, markdownTable, postgresLine, scenarioRows, seedLines, targetRows } from './report.mjs'
 
 const README = join(ROOT, 'bench', 'README.md')
 const START = '<!-- bench:latest:start (written by npm run bench; edits here are overwritten) -->'
@@ -22,6 +22,7 @@ function section (results) {
     markdownTable(targetRows(results)),
     '',
     `- ${coldStartLine(results.coldStart)}`,
+    `- ${postgresLine(results.postgres)}`,
     ...seedLines(results).map(line => `- seed ${line}`),
     ...(results.problems.length === 0 ? [] : ['', 'Problems seen in this run:', '', ...results.problems.map(p => `- ${p}`)]),
     '',

@@ -1,5 +1,5 @@
 // The figures as tables: padded text for the terminal, Markdown for bench/README.md.
-import { KIND_LABELS } from './settings.mjs'
+import { deploymentLabel, KIND_LABELS } from './settings.mjs'
 import { rowGoal } from './targets.mjs'
 
 const n = (value, digits = 0) => value === undefined || Number.isNaN(value)
@@ -8,8 +8,9 @@ const n = (value, digits = 0) => value === undefined || Number.isNaN(value)
 const mark = met => met === undefined ? '' : met ? 'met' : 'NOT met'
 
 function scenarioLabel (s) {
-  const label = KIND_LABELS[s.kind]
-  return s.auditReads === false ? `${label}, read audit off` : label
+  const label = s.auditReads === false ? `${KIND_LABELS[s.kind]}, read audit off` : KIND_LABELS[s.kind]
+  const deployment = deploymentLabel(s)
+  return deployment === undefined ? label : `${label} (${deployment})`
 }
 
 /** Errors, timeouts and non-2xx answers are shown on the row, never dropped. */
@@ -19,6 +20,18 @@ function problemsOf (s) {
   if (s.errors > 0) parts.push(`${s.errors} errors`)
   if (s.timeouts > 0) parts.push(`${s.timeouts} timeouts`)
   return parts.join(', ')
+}
+
+/** What the columns sum over several processes, each on its own; and PostgreSQL's CPU time. */
+function deploymentNotes (s) {
+  const parts = []
+  if (s.perProcess !== undefined) {
+    const each = (pick, digits) => s.perProcess.map(p => n(pick(p), digits)).join(' + ')
+    parts.push(`per process: ${each(p => p.reqPerSec)} req/s, p99 ${s.perProcess.map(p => n(p.latencyMs.p99)).join(' / ')} ms, RSS ${each(p => p.rssPeakMiB, 1)} MiB` +
+      (s.cpu?.servers === undefined ? '' : `, CPU ${s.cpu.servers.map(c => n(c, 2)).join(' + ')}`))
+  }
+  if (s.cpu?.database !== undefined) parts.push(`PostgreSQL CPU ${n(s.cpu.database, 2)}`)
+  return parts
 }
 
 /** CPUs busy on average during the measured run: the server's, and other processes' (noise). */
@@ -57,7 +70,7 @@ function scenarioRow (s, settings) {
     met: goal === undefined ? '' : mark(s.ratio >= goal),
     'peak RSS MiB': n(s.rssPeakMiB, 1),
     ...cpuCells(s.cpu),
-    notes: problemsOf(s)
+    notes: [...deploymentNotes(s), problemsOf(s)].filter(Boolean).join('; ')
   }
 }
 
@@ -100,8 +113,19 @@ export function machineLine (machine) {
 }
 
 export function seedLines (results) {
-  return results.seeds.map(s => `${n(s.size)} secrets: ${n(s.seconds, 1)} s` +
-    ` (${n(s.bytes / 1024 / 1024, 1)} MiB on disk${s.cached ? `, cached from ${s.seededAt}` : ''})`)
+  const pg = results.postgres?.seed
+  return [
+    ...results.seeds.map(s => `${n(s.size)} secrets: ${n(s.seconds, 1)} s` +
+      ` (${n(s.bytes / 1024 / 1024, 1)} MiB on disk${s.cached ? `, cached from ${s.seededAt}` : ''})`),
+    ...(pg === undefined ? [] : [`${n(pg.size)} secrets into PostgreSQL: ${n(pg.seconds, 1)} s (database of ${n(pg.bytes / 1024 / 1024, 1)} MiB)`])
+  ]
+}
+
+/** Which PostgreSQL the database comparison ran on, or why it was left out. */
+export function postgresLine (postgres) {
+  if (postgres === undefined) return 'PostgreSQL: not measured'
+  if (postgres.skipped !== undefined) return `PostgreSQL section skipped: ${postgres.skipped}`
+  return `PostgreSQL ${postgres.version} at ${postgres.server}, a throw-away database per deployment (dropped at the end)`
 }
 
 export function coldStartLine (cold) {

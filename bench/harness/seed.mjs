@@ -1,5 +1,7 @@
 // Seeds a Trove data folder with N secrets directly through the store, with the project's own
 // code from dist/ (HTTP would take hours for 1,000,000): `node bench/harness/seed.mjs DIR N`.
+// With BENCH_DATABASE_URL=postgres://… the secrets go to that PostgreSQL database instead of
+// DIR/trove.db (an environment variable, so a password in it does not show in `ps`).
 // Prints one JSON line: {"count","seconds"}. The master key is generated into DIR/master.key
 // on this first open, so a server started later on the same TROVE_DATA_DIR finds it.
 import { join } from 'node:path'
@@ -16,10 +18,10 @@ const { createSecretsService } = await load('services/secrets-service.js')
 const BATCH = 5_000
 const principal = { keyId: 'bench-seed', scopes: ['admin'], teams: null }
 
-async function seed (dir, count) {
+async function seed (dir, count, databaseUrl) {
   // the server creates its files owner-only; so does the seed, and the key file must be 0600
   process.umask(0o077)
-  const trove = await openTrove({ dataDir: dir, dbPath: join(dir, 'trove.db'), bootstrapKey: BENCH_KEY }, { warn () {} })
+  const trove = await openTrove({ dataDir: dir, dbPath: join(dir, 'trove.db'), databaseUrl, bootstrapKey: BENCH_KEY }, { warn () {} })
   const audit = createAuditLog({ store: trove.store, auditKey: trove.keyring.auditKey })
   const secrets = createSecretsService({ ...trove, audit })
   const team = await secrets.resolveTeam(principal, undefined)
@@ -44,5 +46,5 @@ if (dir === undefined || !Number.isInteger(count) || count < 1) {
   process.exit(2)
 }
 const started = performance.now()
-await seed(dir, count)
+await seed(dir, count, process.env.BENCH_DATABASE_URL || undefined)
 process.stdout.write(JSON.stringify({ count, seconds: (performance.now() - started) / 1000 }) + '\n')

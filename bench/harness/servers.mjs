@@ -1,4 +1,5 @@
 // The servers under load: Trove as `npm start` and Docker run it, and the bare Fastify route.
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BENCH_KEY } from './names.mjs'
 import { freePort, spawnNode, stopProcess, waitForHttp } from './processes.mjs'
@@ -17,13 +18,16 @@ function serverHandle (handle, url, settleUrl) {
 }
 
 /**
- * Trove on a data folder holding a seeded store. Everything else default: synchronous=FULL,
- * 20 versions; the per-key rate limit is lifted so it does not cap the load.
+ * Trove on a data folder holding a seeded store, or with `databaseUrl` on a seeded PostgreSQL
+ * database (the folder then holds only its master key, which every process of that database
+ * must share). Everything else default: synchronous=FULL, 20 versions, a pool of 10 PostgreSQL
+ * connections; the per-key rate limit is lifted so it does not cap the load.
  */
-export async function startTrove (build, dataDir, { auditReads = true } = {}) {
+export async function startTrove (build, dataDir, { auditReads = true, databaseUrl } = {}) {
   const port = await freePort()
   const handle = spawnNode([build.serverEntry], {
     TROVE_DATA_DIR: dataDir,
+    ...(databaseUrl === undefined ? {} : { TROVE_DATABASE_URL: databaseUrl, TROVE_MASTER_KEY_FILE: join(dataDir, 'master.key') }),
     TROVE_PORT: String(port),
     TROVE_BOOTSTRAP_KEY: BENCH_KEY,
     TROVE_LOG_LEVEL: 'warn',

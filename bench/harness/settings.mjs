@@ -1,5 +1,6 @@
 // What one run measures and for how long: full by default, `--quick` (or BENCH_QUICK=1) for a
-// check that finishes in about three minutes with smaller stores and shorter loads.
+// check that finishes in a few minutes with smaller stores and shorter loads; `--no-postgres`
+// (or BENCH_POSTGRES=0) leaves out the database comparison.
 
 function number (env, name, fallback) {
   const text = env[name]
@@ -13,6 +14,7 @@ export function readSettings (argv = process.argv.slice(2), env = process.env) {
   const quick = argv.includes('--quick') || env.BENCH_QUICK === '1'
   return {
     quick,
+    postgres: !(argv.includes('--no-postgres') || env.BENCH_POSTGRES === '0'),
     seconds: number(env, 'BENCH_SECONDS', quick ? 3 : 10),
     warmupSeconds: number(env, 'BENCH_WARMUP', quick ? 1 : 2),
     connections: [10, 100],
@@ -36,6 +38,28 @@ export function phasesOf (settings) {
     { store: settings.listSize, auditReads: true, kinds: ['list'] },
     { store: settings.large, auditReads: true, kinds: ['read-value', 'read-meta', 'mixed'] }
   ]
+}
+
+/**
+ * The database comparison: reads and durable writes on SQLite with one process against
+ * PostgreSQL with one and with two processes on one database. Each runs on a fresh copy of the
+ * same 1,000-secret store, one after the other, so the three are measured side by side.
+ */
+export function databasePhasesOf (settings) {
+  const kinds = ['read-value', 'upsert']
+  return [
+    { database: 'sqlite', processes: 1, store: settings.small, auditReads: true, kinds },
+    { database: 'postgres', processes: 1, store: settings.small, auditReads: true, kinds },
+    { database: 'postgres', processes: 2, store: settings.small, auditReads: true, kinds }
+  ]
+}
+
+const DATABASE_NAMES = { sqlite: 'SQLite', postgres: 'PostgreSQL' }
+
+/** "PostgreSQL, 2 processes" for a row of the database comparison; undefined for the others. */
+export function deploymentLabel (s) {
+  if (s.database === undefined) return undefined
+  return `${DATABASE_NAMES[s.database]}, ${s.processes} ${s.processes === 1 ? 'process' : 'processes'}`
 }
 
 export const KIND_LABELS = {

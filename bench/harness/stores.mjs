@@ -26,8 +26,8 @@ function pruneStale (size, current) {
   }
 }
 
-async function runSeed (build, dir, size) {
-  const handle = spawnNode([SEED_SCRIPT, dir, String(size)], { BENCH_DIST: build.distDir })
+async function runSeed (build, dir, size, databaseUrl) {
+  const handle = spawnNode([SEED_SCRIPT, dir, String(size)], { BENCH_DIST: build.distDir, ...(databaseUrl === undefined ? {} : { BENCH_DATABASE_URL: databaseUrl }) })
   const { code, signal } = await handle.exited
   if (code !== 0) throw new Error(`seeding ${size} secrets failed (${code ?? signal}):\n${handle.output()}`)
   return JSON.parse(handle.output().trim().split('\n').at(-1))
@@ -57,6 +57,21 @@ export async function ensureStore (build, size, log) {
   renameSync(partial, dir)
   log(`seeded ${size.toLocaleString('en-US')} secrets in ${info.seconds.toFixed(1)} s`)
   return { ...info, dir, cached: false }
+}
+
+/**
+ * Seeds `size` secrets into an empty PostgreSQL database, every run (a database is not cached):
+ * {dir, size, seconds}. `dir` holds only the master key the seed generated; a Trove process on
+ * that database needs it.
+ */
+export async function seedDatabase (build, databaseUrl, size, log) {
+  const dir = tempDir(`trove-bench-pg-${size}-`)
+  log(`seeding ${size.toLocaleString('en-US')} secrets into PostgreSQL …`)
+  const started = performance.now()
+  const reported = await runSeed(build, dir, size, databaseUrl)
+  const seconds = (performance.now() - started) / 1000
+  log(`seeded ${size.toLocaleString('en-US')} secrets into PostgreSQL in ${seconds.toFixed(1)} s`)
+  return { dir, size, seconds, writeSeconds: reported.seconds }
 }
 
 /** A throw-away copy of a cached store: the benchmark writes to it (upserts, audit rows). */

@@ -56,6 +56,7 @@ function answerWithTag (reply: FastifyReply, secret: SecretRecord): void {
 export default async function secretRoutes (app: FastifyInstance, options: SecretRoutesOptions): Promise<void> {
   const { secrets, teamScoped } = options
   const teamOf = (request: FastifyRequest) => teamRefOf(request, teamScoped)
+  const serializedLists = new WeakMap<readonly SecretRecord[], string>()
 
   app.post('/', { schema: { response: withErrors(secretSchema) }, config: routeConfig('upsertSecret', teamScoped, 'secrets:write') }, async (request, reply) => {
     const body = parseBody(UpsertSecretBody, request.body, '"name" and "value"')
@@ -67,12 +68,19 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
 
   app.get<{ Querystring: { limit?: string, cursor?: string, prefix?: string } }>('/', {
     schema: { response: withErrors(secretListSchema) }, config: routeConfig('listSecrets', teamScoped, 'secrets:list', { query: true })
-  }, async request => {
+  }, async (request, reply) => {
     const { limit, cursor, prefix } = request.query
     const teamRef = teamScoped ? teamOf(request) : 'all'
     // Baseten's list has no parameters and returns everything; asking for a page opts in to cursors.
     if (limit === undefined && cursor === undefined && prefix === undefined) {
-      return { secrets: (await secrets.list(request.principal, teamRef)).map(toSecretResponse) }
+      const list = await secrets.list(request.principal, teamRef)
+      // the store hands out the same array until its data changes; so is the JSON of it
+      let body = serializedLists.get(list)
+      if (body === undefined) {
+        body = reply.serialize({ secrets: list.map(toSecretResponse) }) as string
+        serializedLists.set(list, body)
+      }
+      return await reply.type('application/json; charset=utf-8').send(body)
     }
     const size = positiveInteger(limit, 'limit') ?? 100
     if (size > MAX_PAGE_SIZE) throw new AppError(400, 'invalid_query', `limit must be at most ${MAX_PAGE_SIZE}`)

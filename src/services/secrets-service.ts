@@ -99,10 +99,17 @@ export function createSecretsService (deps: SecretsServiceDeps) {
    * A team the caller may not use answers exactly like one that does not exist, so keys cannot
    * probe for other teams.
    */
+  // The default team can be neither deleted nor renamed, so once found it is the same for good.
+  let defaultTeam: TeamRecord | undefined
+  async function findDefaultTeam (): Promise<TeamRecord | undefined> {
+    defaultTeam ??= await store.findTeamByName(DEFAULT_TEAM_NAME)
+    return defaultTeam
+  }
+
   async function resolveTeam (principal: Principal, teamRef: TeamRef): Promise<TeamRecord> {
     if (teamRef === undefined) {
       const primary = principal.teams === null
-        ? await store.findTeamByName(DEFAULT_TEAM_NAME)
+        ? await findDefaultTeam()
         : await store.findTeamById(principal.teams[0] ?? '')
       if (primary === undefined) throw new AppError(404, 'team_not_found', 'the API key has no primary team')
       return primary
@@ -138,8 +145,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     return Buffer.from(plaintext).toString('utf8')
   }
 
-  async function readVersionValue (secret: SecretRecord, versionNumber: number): Promise<string> {
-    const version = await store.readVersion(secret.id, versionNumber)
+  function openVersion (secret: SecretRecord, versionNumber: number, version: SecretVersionRecord | undefined): string {
     if (version === undefined) {
       if (versionNumber === secret.version) throw new AppError(500, 'integrity_error', 'the current version of a secret is missing')
       throw new AppError(404, 'version_not_found', `secret "${secret.name}" has no version ${versionNumber} (only the newest ${maxVersions} are kept)`)
@@ -147,11 +153,19 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     return open(secret, version)
   }
 
+  async function readVersionValue (secret: SecretRecord, versionNumber: number): Promise<string> {
+    return openVersion(secret, versionNumber, await store.readVersion(secret.id, versionNumber))
+  }
+
+  function recordRead (principal: Principal, secret: SecretRecord, versionNumber: number, detail: string | null): void {
+    audit.recordRead(event(principal, 'SECRET_READ', { id: secret.teamId, name: secret.teamName }, secret.name,
+      detail ?? (versionNumber === secret.version ? null : `version ${versionNumber}`)))
+  }
+
   /** Reads a value for a caller, recording the read (grouped, see audit-log.ts). */
   async function readFor (principal: Principal, secret: SecretRecord, versionNumber: number, detail: string | null = null): Promise<string> {
     const value = await readVersionValue(secret, versionNumber)
-    audit.recordRead(event(principal, 'SECRET_READ', { id: secret.teamId, name: secret.teamName }, secret.name,
-      detail ?? (versionNumber === secret.version ? null : `version ${versionNumber}`)))
+    recordRead(principal, secret, versionNumber, detail)
     return value
   }
 
@@ -244,8 +258,15 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     get: find,
 
     async readValue (principal: Principal, teamRef: TeamRef, name: string, version?: number): Promise<{ secret: SecretRecord, value: string }> {
-      const secret = await find(principal, teamRef, name)
-      return { secret, value: await readFor(principal, secret, version ?? secret.version) }
+      checkSecretName(name)
+      const team = await resolveTeam(principal, teamRef)
+      const found = await store.findSecretWithVersion(team.id, secretNameKey(name), version)
+      if (found === undefined) throw errors.secretNotFound(name)
+      const { secret } = found
+      const versionNumber = version ?? secret.version
+      const value = openVersion(secret, versionNumber, found.version)
+      recordRead(principal, secret, versionNumber, null)
+      return { secret, value }
     },
 
     async versions (principal: Principal, teamRef: TeamRef, name: string): Promise<{ secret: SecretRecord, versions: VersionInfo[] }> {

@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditRow } from '../audit/chain.js'
 import type {
-  ExpectedVersion, SealedVersionRow, SecretRecord, TeamRecord, TrashedSecretRecord, UpsertSecretInput, VersionInfo
+  ExpectedVersion, SealedVersionRow, SecretRecord, SecretWithVersion, TeamRecord, TrashedSecretRecord, UpsertSecretInput, VersionInfo
 } from './store.js'
 
 /**
@@ -31,6 +31,26 @@ export interface VersionRow {
   created_at: string
   created_by: string | null
 }
+
+/** A live or trashed secret with its team and current version's fingerprint: SecretRow. */
+export const SECRET_COLUMNS = `s.id, t.id AS team_id, t.name AS team_name, t.kdf_id AS team_kdf_id, s.name, s.name_key,
+  s.current_version, v.fingerprint, s.created_at, s.updated_at, s.deleted_at, s.purge_at`
+export const SECRET_FROM = `secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
+  JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version`
+
+/** A secret row with one of its versions joined (r_*: null when that version is gone). */
+export interface SecretWithVersionRow extends SecretRow {
+  r_version: number | null
+  r_term: number | null
+  r_blob: Buffer | null
+  r_fingerprint: string | null
+  r_created_at: string | null
+  r_created_by: string | null
+}
+
+/** The columns of the joined version `r` in a SecretWithVersionRow. */
+export const READ_VERSION_COLUMNS = `r.version AS r_version, r.term AS r_term, r.blob AS r_blob,
+  r.fingerprint AS r_fingerprint, r.created_at AS r_created_at, r.created_by AS r_created_by`
 
 export interface AuditLogRow {
   id: number
@@ -64,6 +84,23 @@ export function toSecret (row: SecretRow): SecretRecord {
     fingerprint: row.fingerprint,
     createdAt: row.created_at,
     updatedAt: row.updated_at
+  }
+}
+
+export function toSecretWithVersion (row: SecretWithVersionRow): SecretWithVersion {
+  const secret = toSecret(row)
+  if (row.r_version === null) return { secret, version: undefined }
+  return {
+    secret,
+    version: {
+      secretId: row.id,
+      version: row.r_version,
+      term: row.r_term!,
+      blob: row.r_blob!,
+      fingerprint: row.r_fingerprint!,
+      createdAt: row.r_created_at!,
+      createdBy: row.r_created_by
+    }
   }
 }
 

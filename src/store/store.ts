@@ -45,6 +45,12 @@ export interface SecretVersionRecord extends VersionInfo {
   blob: Buffer
 }
 
+/** A secret and one of its versions; version is undefined when that version is not kept. */
+export interface SecretWithVersion {
+  secret: SecretRecord
+  version: SecretVersionRecord | undefined
+}
+
 /**
  * A check-and-set condition: the secret's current version must be this number, '*' (it must
  * exist) or 'absent' (it must not).
@@ -195,6 +201,11 @@ export interface Store {
   /** Live secrets of one team by name key, in one query. */
   findSecrets (teamId: string, nameKeys: readonly string[]): Promise<SecretRecord[]>
   readVersion (secretId: string, version: number): Promise<SecretVersionRecord | undefined>
+  /**
+   * A live secret with one of its versions (the current one when `version` is undefined) in one
+   * query: a read of a value costs one round trip, not two.
+   */
+  findSecretWithVersion (teamId: string, nameKey: string, version?: number): Promise<SecretWithVersion | undefined>
   /** Newest first. */
   listVersions (secretId: string): Promise<VersionInfo[]>
   /**

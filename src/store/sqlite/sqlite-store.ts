@@ -2,8 +2,8 @@ import { statSync } from 'node:fs'
 import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
-  prefixEnd, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toTeam, toTrashed, toVersionInfo,
-  type AuditLogRow, type SecretRow, type VersionRow
+  prefixEnd, READ_VERSION_COLUMNS, SECRET_COLUMNS, SECRET_FROM, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretWithVersion, toTeam, toTrashed, toVersionInfo,
+  type AuditLogRow, type SecretRow, type SecretWithVersionRow, type VersionRow
 } from '../rows.js'
 import {
   VersionConflict,
@@ -12,6 +12,7 @@ import {
 } from '../store.js'
 import { openDatabase, type SqliteDatabase } from './db.js'
 import { migrate } from './migrate.js'
+import { createReadCache } from './read-cache.js'
 
 interface ApiKeyRow {
   id: string
@@ -26,10 +27,6 @@ interface ApiKeyRow {
   created_by: string | null
 }
 
-const SECRET_COLUMNS = `s.id, t.id AS team_id, t.name AS team_name, t.kdf_id AS team_kdf_id, s.name, s.name_key,
-  s.current_version, v.fingerprint, s.created_at, s.updated_at, s.deleted_at, s.purge_at`
-const SECRET_FROM = `secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
-  JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version`
 
 function toApiKey (row: ApiKeyRow): ApiKeyRecord {
   return {
@@ -89,6 +86,9 @@ export function createSqliteStore (path: string): Store {
       WHERE t.id = ? AND s.name_key = ? AND s.deleted_at IS NULL`),
     secretsByKeys: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
       WHERE t.id = ? AND s.name_key IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL`),
+    secretWithVersion: db.prepare(`SELECT ${SECRET_COLUMNS}, ${READ_VERSION_COLUMNS} FROM ${SECRET_FROM}
+      LEFT JOIN secret_versions r ON r.secret_id = s.id AND r.version = coalesce(@version, s.current_version)
+      WHERE t.id = @teamId AND s.name_key = @nameKey AND s.deleted_at IS NULL`),
     version: db.prepare('SELECT secret_id, version, term, blob, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? AND version = ?'),
     versions: db.prepare('SELECT version, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? ORDER BY version DESC'),
     insertSecret: db.prepare(`INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, created_at, updated_at)
@@ -167,7 +167,30 @@ export function createSqliteStore (path: string): Store {
     return row === undefined ? undefined : toSecret(row)
   }
 
+  // Whole lists are read often (Baseten's GET /v1/secrets) and reused until anything changes.
+  const reads = createReadCache(db, { maxEntries: 64 })
+  const LIST_CACHE_MAX_SECRETS = 1000
+
+  // Every request looks its key up. This process is the only one writing the file, and every
+  // write to api_keys empties this map, so a revoked key can never be served from it. Only
+  // keys that exist are kept (a flood of wrong keys cannot grow it), and at most a bounded number.
+  const apiKeysByHash = new Map<string, ApiKeyRecord>()
+  const API_KEY_CACHE_LIMIT = 10_000
+
+  function findApiKeyByHash (hash: Buffer): ApiKeyRecord | undefined {
+    const cacheKey = hash.toString('base64')
+    const cached = apiKeysByHash.get(cacheKey)
+    if (cached !== undefined) return cached
+    const row = sql.apiKeyByHash.get(hash) as ApiKeyRow | undefined
+    if (row === undefined) return undefined
+    const key = toApiKey(row)
+    if (apiKeysByHash.size >= API_KEY_CACHE_LIMIT) apiKeysByHash.clear()
+    apiKeysByHash.set(cacheKey, key)
+    return key
+  }
+
   function insertApiKey (key: ApiKeyRecord): void {
+    apiKeysByHash.clear()
     sql.insertApiKey.run({
       id: key.id,
       name: key.name,
@@ -299,6 +322,7 @@ export function createSqliteStore (path: string): Store {
   const revoke = db.transaction((id: string, now: string, audit?: AuditEvent): ApiKeyRecord | undefined => {
     const row = sql.apiKeyById.get(id) as ApiKeyRow | undefined
     if (row === undefined) return undefined
+    apiKeysByHash.clear()
     if (sql.revokeApiKey.run(now, id).changes > 0 && audit !== undefined) appendAudit([audit])
     return toApiKey(sql.apiKeyById.get(id) as ApiKeyRow)
   })
@@ -340,6 +364,7 @@ export function createSqliteStore (path: string): Store {
     async touchApiKeys (lastUsed) {
       if (lastUsed.size === 0) return
       db.transaction(() => {
+        apiKeysByHash.clear()
         for (const [id, at] of lastUsed) sql.touchApiKey.run(at, id, at)
       }).immediate()
     },
@@ -363,12 +388,9 @@ export function createSqliteStore (path: string): Store {
     },
     async auditRows (afterId, limit) { return (sql.auditAfter.all(afterId, limit) as AuditLogRow[]).map(toAuditRow) },
     async countApiKeys () { return sql.countApiKeys.get() as number },
-    async findApiKeyByHash (hash) {
-      const row = sql.apiKeyByHash.get(hash) as ApiKeyRow | undefined
-      return row === undefined ? undefined : toApiKey(row)
-    },
+    async findApiKeyByHash (hash) { return findApiKeyByHash(hash) },
     async listTeams () {
-      return (sql.teams.all() as Parameters<typeof toTeam>[0][]).map(toTeam)
+      return reads.get('teams', () => (sql.teams.all() as Parameters<typeof toTeam>[0][]).map(toTeam))
     },
     async findTeamById (id) {
       const row = sql.teamById.get(id) as Parameters<typeof toTeam>[0] | undefined
@@ -384,7 +406,9 @@ export function createSqliteStore (path: string): Store {
       }).immediate()
     },
     async listSecrets (teamIds) {
-      return (sql.secretsOfTeams.all(JSON.stringify(teamIds)) as SecretRow[]).map(toSecret)
+      const teams = JSON.stringify(teamIds)
+      return reads.get(`secrets:${teams}`, () => (sql.secretsOfTeams.all(teams) as SecretRow[]).map(toSecret),
+        secrets => secrets.length <= LIST_CACHE_MAX_SECRETS)
     },
     async listSecretsPage (query) {
       const from = query.nameKeyPrefix ?? ''
@@ -406,6 +430,10 @@ export function createSqliteStore (path: string): Store {
       return row === undefined
         ? undefined
         : { ...toVersionInfo(row), secretId: row.secret_id, term: row.term, blob: row.blob } satisfies SecretVersionRecord
+    },
+    async findSecretWithVersion (teamId, nameKey, version) {
+      const row = sql.secretWithVersion.get({ teamId, nameKey, version: version ?? null }) as SecretWithVersionRow | undefined
+      return row === undefined ? undefined : toSecretWithVersion(row)
     },
     async listVersions (secretId) {
       return (sql.versions.all(secretId) as VersionRow[]).map(toVersionInfo)

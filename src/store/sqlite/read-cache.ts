@@ -1,0 +1,28 @@
+import type { SqliteDatabase } from './db.js'
+
+/**
+ * Results of whole-table reads (the list of secrets, the teams), kept until the database
+ * changes: through this connection (total_changes() counts every row it writes, committed or
+ * not) or through any other (data_version), so a kept result is never stale. The check costs
+ * about what one point query does; reading 100 secrets costs far more. Metadata only: values
+ * are never read through here.
+ */
+export function createReadCache (db: SqliteDatabase, limits: { maxEntries: number }) {
+  const counters = db.prepare('SELECT total_changes(), data_version FROM pragma_data_version').raw()
+  const entries = new Map<string, { changes: number, dataVersion: number, value: unknown }>()
+
+  return {
+    /** `read()`'s result, reused while nothing changed; kept only when `keep` says so. */
+    get<T> (key: string, read: () => T, keep: (value: T) => boolean = () => true): T {
+      const [changes, dataVersion] = counters.get() as [number, number]
+      const entry = entries.get(key)
+      if (entry !== undefined && entry.changes === changes && entry.dataVersion === dataVersion) return entry.value as T
+      const value = read()
+      if (keep(value)) {
+        if (entries.size >= limits.maxEntries) entries.clear()
+        entries.set(key, { changes, dataVersion, value })
+      }
+      return value
+    }
+  }
+}

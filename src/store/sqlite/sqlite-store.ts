@@ -80,15 +80,15 @@ export function createSqliteStore (path: string): Store {
     secretsOfTeams: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
       WHERE t.id IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL ORDER BY t.name, s.name_key`),
     secretsPage: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
-      WHERE t.id = @teamId AND s.deleted_at IS NULL AND s.name_key > @after AND s.name_key >= @from AND s.name_key < @to
-      ORDER BY s.name_key LIMIT @limit`),
+      WHERE t.id = ? AND s.deleted_at IS NULL AND s.name_key > ? AND s.name_key >= ? AND s.name_key < ?
+      ORDER BY s.name_key LIMIT ?`),
     secret: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
       WHERE t.id = ? AND s.name_key = ? AND s.deleted_at IS NULL`),
     secretsByKeys: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
       WHERE t.id = ? AND s.name_key IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL`),
     secretWithVersion: db.prepare(`SELECT ${SECRET_COLUMNS}, ${READ_VERSION_COLUMNS} FROM ${SECRET_FROM}
-      LEFT JOIN secret_versions r ON r.secret_id = s.id AND r.version = coalesce(@version, s.current_version)
-      WHERE t.id = @teamId AND s.name_key = @nameKey AND s.deleted_at IS NULL`),
+      LEFT JOIN secret_versions r ON r.secret_id = s.id AND r.version = coalesce(?, s.current_version)
+      WHERE t.id = ? AND s.name_key = ? AND s.deleted_at IS NULL`),
     version: db.prepare('SELECT secret_id, version, term, blob, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? AND version = ?'),
     versions: db.prepare('SELECT version, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? ORDER BY version DESC'),
     insertSecret: db.prepare(`INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, created_at, updated_at)
@@ -117,7 +117,7 @@ export function createSqliteStore (path: string): Store {
     deleteTeam: db.prepare('DELETE FROM teams WHERE kdf_id = ?'),
     lastAudit: db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1'),
     insertAudit: db.prepare(`INSERT INTO audit_log (id, created_at, event_type, outcome, key_id, team_id, team_name, secret_name, client_ip, request_id, detail, prev_hash, hash)
-      VALUES (@id, @createdAt, @eventType, @outcome, @keyId, @teamId, @teamName, @secretName, @clientIp, @requestId, @detail, @prevHash, @hash)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     auditAfter: db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
     expiredTrash: db.prepare(`SELECT s.id, s.name, t.id AS team_id, t.name AS team_name FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
       WHERE s.deleted_at IS NOT NULL AND s.purge_at <= ?`),
@@ -157,7 +157,9 @@ export function createSqliteStore (path: string): Store {
     for (const event of events) {
       id++
       const hash = hashAudit(id, event, prevHash)
-      sql.insertAudit.run({ ...event, id, prevHash, hash })
+      // positional: binding 13 named parameters costs more than the insert itself
+      sql.insertAudit.run(id, event.createdAt, event.eventType, event.outcome, event.keyId, event.teamId, event.teamName,
+        event.secretName, event.clientIp, event.requestId, event.detail, prevHash, hash)
       prevHash = hash
     }
   }
@@ -412,13 +414,7 @@ export function createSqliteStore (path: string): Store {
     },
     async listSecretsPage (query) {
       const from = query.nameKeyPrefix ?? ''
-      const rows = sql.secretsPage.all({
-        teamId: query.teamId,
-        after: query.afterNameKey ?? '',
-        from,
-        to: prefixEnd(from),
-        limit: query.limit
-      }) as SecretRow[]
+      const rows = sql.secretsPage.all(query.teamId, query.afterNameKey ?? '', from, prefixEnd(from), query.limit) as SecretRow[]
       return rows.map(toSecret)
     },
     async findSecret (teamId, nameKey) { return findSecret(teamId, nameKey) },
@@ -432,7 +428,7 @@ export function createSqliteStore (path: string): Store {
         : { ...toVersionInfo(row), secretId: row.secret_id, term: row.term, blob: row.blob } satisfies SecretVersionRecord
     },
     async findSecretWithVersion (teamId, nameKey, version) {
-      const row = sql.secretWithVersion.get({ teamId, nameKey, version: version ?? null }) as SecretWithVersionRow | undefined
+      const row = sql.secretWithVersion.get(version ?? null, teamId, nameKey) as SecretWithVersionRow | undefined
       return row === undefined ? undefined : toSecretWithVersion(row)
     },
     async listVersions (secretId) {

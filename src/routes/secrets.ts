@@ -45,7 +45,7 @@ function positiveInteger (text: string | undefined, name: string): number | unde
   return Number(text)
 }
 
-function answerWithTag (reply: FastifyReply, secret: SecretRecord): void {
+function answerWithTag (reply: FastifyReply, secret: { version: number }): void {
   reply.header('etag', etag(secret.version))
 }
 

@@ -83,6 +83,10 @@ function decodeCursor (cursor: string): [string, string] {
   throw new AppError(400, 'invalid_cursor', 'the cursor is not one this server gave out')
 }
 
+/** What opening a value and recording its read need to know of the secret (a SecretRecord has it). */
+export type OpenableSecret = Pick<SecretRecord, 'id' | 'name' | 'nameKey' | 'version' | 'teamId' | 'teamName' | 'teamKdfId'>
+type SealedVersion = Pick<SecretVersionRecord, 'version' | 'term' | 'blob'>
+
 export function createSecretsService (deps: SecretsServiceDeps) {
   const { store, cipher, keyring, audit } = deps
   const now = deps.now ?? (() => new Date())
@@ -136,7 +140,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     return secret
   }
 
-  function open (secret: SecretRecord, version: SecretVersionRecord): string {
+  function open (secret: OpenableSecret, version: SealedVersion): string {
     const plaintext = cipher.open(
       term => keyring.teamKey(term, secret.teamKdfId),
       sealContext(secret.teamId, secret.id, secret.nameKey, version.version),
@@ -145,7 +149,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     return Buffer.from(plaintext).toString('utf8')
   }
 
-  function openVersion (secret: SecretRecord, versionNumber: number, version: SecretVersionRecord | undefined): string {
+  function openVersion (secret: OpenableSecret, versionNumber: number, version: SealedVersion | undefined): string {
     if (version === undefined) {
       if (versionNumber === secret.version) throw new AppError(500, 'integrity_error', 'the current version of a secret is missing')
       throw new AppError(404, 'version_not_found', `secret "${secret.name}" has no version ${versionNumber} (only the newest ${maxVersions} are kept)`)
@@ -157,7 +161,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     return openVersion(secret, versionNumber, await store.readVersion(secret.id, versionNumber))
   }
 
-  function recordRead (principal: Principal, secret: SecretRecord, versionNumber: number, detail: string | null): void {
+  function recordRead (principal: Principal, secret: OpenableSecret, versionNumber: number, detail: string | null): void {
     audit.recordRead(event(principal, 'SECRET_READ', { id: secret.teamId, name: secret.teamName }, secret.name,
       detail ?? (versionNumber === secret.version ? null : `version ${versionNumber}`)))
   }
@@ -257,12 +261,12 @@ export function createSecretsService (deps: SecretsServiceDeps) {
 
     get: find,
 
-    async readValue (principal: Principal, teamRef: TeamRef, name: string, version?: number): Promise<{ secret: SecretRecord, value: string }> {
+    async readValue (principal: Principal, teamRef: TeamRef, name: string, version?: number): Promise<{ secret: OpenableSecret, value: string }> {
       checkSecretName(name)
       const team = await resolveTeam(principal, teamRef)
-      const found = await store.findSecretWithVersion(team.id, secretNameKey(name), version)
+      const found = await store.findSecretWithVersion(team.kdfId, secretNameKey(name), version)
       if (found === undefined) throw errors.secretNotFound(name)
-      const { secret } = found
+      const secret = { ...found.secret, teamId: team.id, teamName: team.name, teamKdfId: team.kdfId }
       const versionNumber = version ?? secret.version
       const value = openVersion(secret, versionNumber, found.version)
       recordRead(principal, secret, versionNumber, null)

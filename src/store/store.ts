@@ -45,10 +45,11 @@ export interface SecretVersionRecord extends VersionInfo {
   blob: Buffer
 }
 
-/** A secret and one of its versions; version is undefined when that version is not kept. */
-export interface SecretWithVersion {
-  secret: SecretRecord
-  version: SecretVersionRecord | undefined
+/** A live secret as reading its value needs it, and the ciphertext of the version asked for. */
+export interface SecretValueLookup {
+  secret: { id: string, name: string, nameKey: string, version: number }
+  /** undefined when that version is not kept */
+  version: { version: number, term: number, blob: Buffer } | undefined
 }
 
 /**
@@ -202,10 +203,10 @@ export interface Store {
   findSecrets (teamId: string, nameKeys: readonly string[]): Promise<SecretRecord[]>
   readVersion (secretId: string, version: number): Promise<SecretVersionRecord | undefined>
   /**
-   * A live secret with one of its versions (the current one when `version` is undefined) in one
-   * query: a read of a value costs one round trip, not two.
+   * A live secret of a team with the ciphertext of one of its versions (the current one when
+   * `version` is undefined), in one query: a read of a value costs one round trip, not three.
    */
-  findSecretWithVersion (teamId: string, nameKey: string, version?: number): Promise<SecretWithVersion | undefined>
+  findSecretWithVersion (teamKdfId: number, nameKey: string, version?: number): Promise<SecretValueLookup | undefined>
   /** Newest first. */
   listVersions (secretId: string): Promise<VersionInfo[]>
   /**

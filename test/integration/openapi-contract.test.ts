@@ -1471,8 +1471,8 @@ t.test('storage failures', async t => {
   clear()
 
   faults.readVersion = async () => undefined
-  faults.findSecretWithVersion = async (teamId, nameKey, version) => {
-    const found = await faultyTrove.store.findSecretWithVersion(teamId, nameKey, version)
+  faults.findSecretWithVersion = async (teamKdfId, nameKey, version) => {
+    const found = await faultyTrove.store.findSecretWithVersion(teamKdfId, nameKey, version)
     return found === undefined ? undefined : { secret: found.secret, version: undefined }
   }
   await call(t, 'getSecretValue', { method: 'GET', url: '/v1/secrets/kept/value', headers: AUTH }, { status: 500, code: 'integrity_error', target })
@@ -1487,8 +1487,8 @@ t.test('storage failures', async t => {
     blob[blob.length - 1] = (blob[blob.length - 1] ?? 0) ^ 0xff
     return { ...stored, blob }
   }
-  faults.findSecretWithVersion = async (teamId, nameKey, version) => {
-    const found = await faultyTrove.store.findSecretWithVersion(teamId, nameKey, version)
+  faults.findSecretWithVersion = async (teamKdfId, nameKey, version) => {
+    const found = await faultyTrove.store.findSecretWithVersion(teamKdfId, nameKey, version)
     if (found?.version === undefined) return found
     const blob = Buffer.from(found.version.blob)
     blob[blob.length - 1] = (blob[blob.length - 1] ?? 0) ^ 0xff

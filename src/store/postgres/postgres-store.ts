@@ -3,9 +3,9 @@ import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/cha
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import { AppError, StartupError } from '../../errors.js'
 import {
-  prefixEnd, READ_VERSION_COLUMNS, SECRET_COLUMNS, SECRET_FROM, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed,
-  toSecret, toSecretWithVersion, toTeam, toTrashed, toVersionInfo,
-  type AuditLogRow, type SealedRow, type SecretRow, type SecretWithVersionRow, type TeamRow, type VersionRow
+  prefixEnd, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed,
+  toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
+  type AuditLogRow, type SealedRow, type SecretRow, type SecretValueRow, type TeamRow, type VersionRow
 } from '../rows.js'
 import {
   VersionConflict,
@@ -32,6 +32,7 @@ interface ApiKeyRow {
   created_by: string | null
 }
 
+const SECRET_VALUE_SQL = secretValueSql(n => n === 1 ? '$1::integer' : `$${n}`)
 const SEALED_COLUMNS = 'v.secret_id, v.version, v.term, v.blob, t.id AS team_id, t.kdf_id AS team_kdf_id, s.name_key'
 const SEALED_FROM = 'secret_versions v JOIN secrets s ON s.id = v.secret_id JOIN teams t ON t.kdf_id = s.team_kdf_id'
 const AUDIT_COLUMNS = 'id, created_at, event_type, outcome, key_id, team_id, team_name, secret_name, client_ip, request_id, detail, prev_hash, hash'
@@ -154,6 +155,15 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
   async function query<R extends pg.QueryResultRow> (text: string, values?: unknown[]): Promise<R[]> {
     try {
       return (await pool.query<R>(prepared(text, values))).rows
+    } catch (err) {
+      throw translate(err)
+    }
+  }
+
+  /** Rows as arrays, in column order (no object per row). */
+  async function queryArrays<R extends unknown[]> (text: string, values: unknown[]): Promise<R[]> {
+    try {
+      return (await pool.query<R>({ ...prepared(text, values), rowMode: 'array' })).rows
     } catch (err) {
       throw translate(err)
     }
@@ -516,11 +526,9 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
         ? undefined
         : { ...toVersionInfo(row), secretId: row.secret_id, term: row.term, blob: row.blob } satisfies SecretVersionRecord
     },
-    async findSecretWithVersion (teamId, nameKey, version) {
-      const row = (await query<SecretWithVersionRow>(`SELECT ${SECRET_COLUMNS}, ${READ_VERSION_COLUMNS} FROM ${SECRET_FROM}
-        LEFT JOIN secret_versions r ON r.secret_id = s.id AND r.version = coalesce($3::integer, s.current_version)
-        WHERE t.id = $1 AND s.name_key = $2 AND s.deleted_at IS NULL`, [teamId, nameKey, version ?? null]))[0]
-      return row === undefined ? undefined : toSecretWithVersion(row)
+    async findSecretWithVersion (teamKdfId, nameKey, version) {
+      const row = (await queryArrays<SecretValueRow>(SECRET_VALUE_SQL, [version ?? null, teamKdfId, nameKey]))[0]
+      return row === undefined ? undefined : toSecretValue(row)
     },
     async listVersions (secretId) {
       return (await query<VersionRow>('SELECT version, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = $1 ORDER BY version DESC',

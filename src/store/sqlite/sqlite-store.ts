@@ -2,8 +2,8 @@ import { statSync } from 'node:fs'
 import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
-  prefixEnd, READ_VERSION_COLUMNS, SECRET_COLUMNS, SECRET_FROM, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretWithVersion, toTeam, toTrashed, toVersionInfo,
-  type AuditLogRow, type SecretRow, type SecretWithVersionRow, type VersionRow
+  prefixEnd, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
+  type AuditLogRow, type SecretRow, type SecretValueRow, type VersionRow
 } from '../rows.js'
 import {
   VersionConflict,
@@ -86,9 +86,7 @@ export function createSqliteStore (path: string): Store {
       WHERE t.id = ? AND s.name_key = ? AND s.deleted_at IS NULL`),
     secretsByKeys: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
       WHERE t.id = ? AND s.name_key IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL`),
-    secretWithVersion: db.prepare(`SELECT ${SECRET_COLUMNS}, ${READ_VERSION_COLUMNS} FROM ${SECRET_FROM}
-      LEFT JOIN secret_versions r ON r.secret_id = s.id AND r.version = coalesce(?, s.current_version)
-      WHERE t.id = ? AND s.name_key = ? AND s.deleted_at IS NULL`),
+    secretWithVersion: db.prepare(secretValueSql(() => '?')).raw(),
     version: db.prepare('SELECT secret_id, version, term, blob, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? AND version = ?'),
     versions: db.prepare('SELECT version, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? ORDER BY version DESC'),
     insertSecret: db.prepare(`INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, created_at, updated_at)
@@ -427,9 +425,9 @@ export function createSqliteStore (path: string): Store {
         ? undefined
         : { ...toVersionInfo(row), secretId: row.secret_id, term: row.term, blob: row.blob } satisfies SecretVersionRecord
     },
-    async findSecretWithVersion (teamId, nameKey, version) {
-      const row = sql.secretWithVersion.get(version ?? null, teamId, nameKey) as SecretWithVersionRow | undefined
-      return row === undefined ? undefined : toSecretWithVersion(row)
+    async findSecretWithVersion (teamKdfId, nameKey, version) {
+      const row = sql.secretWithVersion.get(version ?? null, teamKdfId, nameKey) as SecretValueRow | undefined
+      return row === undefined ? undefined : toSecretValue(row)
     },
     async listVersions (secretId) {
       return (sql.versions.all(secretId) as VersionRow[]).map(toVersionInfo)

@@ -12,6 +12,7 @@ const envSchema = z.object({
   TROVE_DATA_DIR: z.string().min(1).default('./data'),
   TROVE_DB: z.string().min(1).optional(),
   TROVE_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  TROVE_DATABASE_QUERY_TIMEOUT_MS: wholeNumber.pipe(z.number().min(100, 'must be at least 100').max(600_000, 'must be at most 600000')).default(10_000),
   TROVE_MASTER_KEY_FILE: z.string().min(1).optional(),
   TROVE_MASTER_KEY: z.string().min(1).optional(),
   TROVE_BOOTSTRAP_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -38,6 +39,8 @@ export interface Config {
   dbPath: string
   /** PostgreSQL connection URL; when set, the store is PostgreSQL and dbPath is unused */
   databaseUrl?: string
+  /** PostgreSQL: how long one statement of a request may run, lock waits included, before it is 503 */
+  databaseQueryTimeoutMs: number
   masterKeyFile?: string
   masterKey?: string
   bootstrapKey?: string
@@ -72,6 +75,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     dataDir: e.TROVE_DATA_DIR,
     dbPath: e.TROVE_DB ?? join(e.TROVE_DATA_DIR, 'trove.db'),
     databaseUrl: e.TROVE_DATABASE_URL,
+    databaseQueryTimeoutMs: e.TROVE_DATABASE_QUERY_TIMEOUT_MS,
     masterKeyFile: e.TROVE_MASTER_KEY_FILE,
     masterKey: e.TROVE_MASTER_KEY,
     bootstrapKey: e.TROVE_BOOTSTRAP_KEY,

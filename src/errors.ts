@@ -40,6 +40,32 @@ export class IntegrityError extends AppError {
   }
 }
 
+/**
+ * A keyring change met another one made meanwhile by a process sharing the store (a rotation or
+ * a rekey): nothing was changed; reading the keyring again and retrying is safe.
+ */
+export class KeyringChanged extends AppError {
+  constructor (message = 'the keyring was changed by another Trove process meanwhile; try again') {
+    super(409, 'keyring_changed', message)
+    this.name = 'KeyringChanged'
+  }
+}
+
+/**
+ * Another process sharing the store rekeyed it: this process's master key no longer unwraps the
+ * stored keyring, so it cannot load data keys made since. It keeps serving with the keys it
+ * holds; what needs a new one fails with this until it is restarted with the new master key.
+ */
+export class MasterKeyChanged extends AppError {
+  constructor () {
+    // Retry-After as for any 503: behind a load balancer another process may answer
+    super(503, 'master_key_changed',
+      'the keyring was rekeyed under a new master key by another Trove process: restart this process with the new master key',
+      { headers: { 'retry-after': '1' } })
+    this.name = 'MasterKeyChanged'
+  }
+}
+
 /** Start-up problems: the process prints `message` as one line and exits non-zero. */
 export class StartupError extends Error {
   constructor (message: string) {

@@ -9,6 +9,7 @@ import { loadSodium } from './crypto/sodium.js'
 import { StartupError } from './errors.js'
 import { prepareApiKey } from './services/api-keys-service.js'
 import { DEFAULT_TEAM_NAME } from './services/secrets-service.js'
+import { keyringAwareStore } from './store/keyring-aware-store.js'
 import { createStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
 
@@ -30,6 +31,8 @@ export interface OpenOptions {
   dbPath: string
   /** PostgreSQL instead of SQLite (TROVE_DATABASE_URL); dbPath is then unused */
   databaseUrl?: string
+  /** PostgreSQL: how long one statement of a request may run (TROVE_DATABASE_QUERY_TIMEOUT_MS) */
+  databaseQueryTimeoutMs?: number
   masterKeyFile?: string
   masterKey?: string
   bootstrapKey?: string
@@ -106,10 +109,11 @@ export async function openTrove (options: OpenOptions, log: Warner): Promise<Ope
     checkMasterKey(sodium, cipher, masterKey, stored)
     const missing = missingKeyringRecords(sodium, cipher, masterKey, stored, new Date().toISOString())
     if (missing.length > 0) await store.insertKeyring(missing)
-    // re-read after adding: a process sharing the store may have added the same purposes first
-    const keyring = unlockKeyring(sodium, cipher, masterKey, missing.length > 0 ? await store.listKeyring() : stored)
+    // re-read after adding: a process sharing the store may have added the same purposes first;
+    // later re-reads catch up with rotations by other processes sharing it (Keyring.refresh)
+    const keyring = unlockKeyring(sodium, cipher, masterKey, missing.length > 0 ? await store.listKeyring() : stored, () => store.listKeyring())
     sodium.memzero(masterKey)
-    return { store, keyring, cipher, generatedAdminKey, close: () => store.close() }
+    return { store: keyringAwareStore(store, keyring), keyring, cipher, generatedAdminKey, close: () => store.close() }
   } catch (err) {
     await store.close()
     throw err

@@ -25,6 +25,15 @@ t.test('TROVE_DATABASE_URL selects PostgreSQL and must be a postgres URL', async
   }
 })
 
+t.test('TROVE_DATABASE_QUERY_TIMEOUT_MS bounds a PostgreSQL statement: 10 s unless set, 100 ms to 10 minutes', async t => {
+  t.equal(loadConfig({}).databaseQueryTimeoutMs, 10_000)
+  t.equal(loadConfig({ TROVE_DATABASE_QUERY_TIMEOUT_MS: '2500' }).databaseQueryTimeoutMs, 2500)
+  t.equal(loadConfig({ TROVE_DATABASE_QUERY_TIMEOUT_MS: '' }).databaseQueryTimeoutMs, 10_000, 'empty is unset')
+  for (const [bad, why] of [['0', 'at least 100'], ['99', 'at least 100'], ['600001', 'at most 600000'], ['5s', 'a whole number'], ['-1', 'a whole number']] as const) {
+    t.throws(() => loadConfig({ TROVE_DATABASE_QUERY_TIMEOUT_MS: bad }), { name: 'StartupError', message: `invalid setting: TROVE_DATABASE_QUERY_TIMEOUT_MS must be ${why}` }, bad)
+  }
+})
+
 t.test('port 0 means any free port', async t => {
   t.equal(loadConfig({ TROVE_PORT: '0' }).port, 0)
 })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { IntegrityError, StartupError } from '../errors.js'
+import { IntegrityError, MasterKeyChanged, StartupError } from '../errors.js'
 import type { Cipher } from './cipher.js'
 import type { Sodium } from './sodium.js'
 
@@ -28,6 +28,8 @@ export interface Keyring {
   readonly activeTerm: number
   /** terms whose data keys are loaded, the active one included */
   readonly terms: readonly number[]
+  /** Whether the data key of this term is loaded. */
+  hasTerm (term: number): boolean
   /** The key that seals a team's values under a data-key term; undefined for an unknown term. */
   teamKey (term: number, teamKdfId: number): Uint8Array | undefined
   /** Random key for the keyed hash of API keys. Random rather than derived, so a rekey keeps keys valid. */
@@ -37,13 +39,27 @@ export interface Keyring {
   /** Random key for the audit log's hash chain. */
   readonly auditKey: Uint8Array
   /**
-   * Rotation: makes a new data key, returns its wrapped row for the store to write, and makes it
-   * the active term once `commit` is called (after the row is stored).
+   * Catches up with the keyring stored now, which other processes sharing the store may have
+   * changed: data keys of new terms are unwrapped with the KEK this process keeps, terms no
+   * longer stored are forgotten, and the active term becomes the stored one. Calls made while one
+   * runs share it. Resolves at once for a keyring not tied to a store.
+   * @throws MasterKeyChanged when another process rekeyed the store (this KEK no longer opens it)
    */
-  newDataKey (now: string): { record: KeyringRecord, commit: () => void }
+  refresh (): Promise<void>
+  /**
+   * Rotation: makes a new data key, returns its wrapped row for the store to write, and makes it
+   * the active term once `commit` is called (after the row is stored). `kekCheck` is the stored
+   * check value the wrapping KEK was verified against: the store refuses the row if the check
+   * value changed since (a rekey by another process), so no data key is ever stored wrapped
+   * under a master key that is gone.
+   */
+  newDataKey (now: string): { record: KeyringRecord, kekCheck: Buffer, commit: () => void }
   /** Forgets a term no stored value uses any more. */
   dropTerm (term: number): void
-  /** Rekey: the keyring's rows wrapped under another master key; secrets are not touched. */
+  /**
+   * Rekey: the keyring's rows wrapped under another master key; secrets are not touched.
+   * @throws MasterKeyChanged when `records` are not wrapped under this process's KEK (another process rekeyed)
+   */
   rewrapAll (newMasterKey: Uint8Array, records: readonly KeyringRecord[], now: string): { records: KeyringRecord[], commit: () => void }
 }
 
@@ -100,20 +116,37 @@ export function checkMasterKey (sodium: Sodium, cipher: Cipher, masterKey: Uint8
 }
 
 /**
- * Unwraps the stored keyring with the master key.
+ * Unwraps the stored keyring with the master key. `load` reads the stored rows again, for
+ * `refresh` (omitted: a keyring not tied to a store).
  * @throws StartupError when the master key is not the one the database was created with
  */
-export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[]): Keyring {
+export function unlockKeyring (
+  sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[],
+  load?: () => Promise<readonly KeyringRecord[]>
+): Keyring {
   checkMasterKey(sodium, cipher, masterKey, records)
-  const kek = deriveKek(sodium, masterKey)
-  // reassigned by rekey
-  let currentKek = kek
+  // The KEK stays in memory, as Vault keeps its keyring key, so that rotation can wrap new data
+  // keys and `refresh` can unwrap other processes' ones without the master key; it never leaves
+  // the process. Reassigned by rekey.
+  let currentKek = deriveKek(sodium, masterKey)
   const open = (record: KeyringRecord): Uint8Array => {
     try {
       return cipher.open(() => currentKek, wrapContext(record.purpose, record.term), record.wrapped)
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err
       throw new StartupError(`the keyring in the database is damaged (its ${record.purpose} entry ${record.term} fails its integrity check): restore the database from a backup`)
+    }
+  }
+  /** Whether `records` are wrapped under the KEK held now; the stored check value when they are. */
+  const currentCheck = (stored: readonly KeyringRecord[]): Buffer | undefined => {
+    const check = stored.find(r => r.purpose === 'check')
+    if (check === undefined) return undefined
+    try {
+      cipher.open(() => currentKek, wrapContext(check.purpose, check.term), check.wrapped)
+      return check.wrapped
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err
+      return undefined
     }
   }
 
@@ -134,21 +167,52 @@ export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8A
   if (activeTerm === 0 || pepper === undefined || fingerprintKey === undefined || auditKey === undefined) {
     throw new StartupError('the keyring in the database is incomplete')
   }
-  // The KEK stays in memory, as Vault keeps its keyring key, so that rotation can wrap new data
-  // keys without the master key; it never leaves the process.
+  let kekCheck = records.find(r => r.purpose === 'check')!.wrapped
 
   const teamKeys = new Map<string, Uint8Array>()
+  const forget = (term: number): void => {
+    dataKeys.delete(term)
+    for (const cacheKey of teamKeys.keys()) if (cacheKey.startsWith(`${term}:`)) teamKeys.delete(cacheKey)
+  }
+
+  /** Takes on the stored data keys; everything is checked and unwrapped before anything changes. */
+  const apply = (stored: readonly KeyringRecord[]): void => {
+    const check = currentCheck(stored)
+    if (check === undefined) throw new MasterKeyChanged()
+    const deks = stored.filter(r => r.purpose === 'dek')
+    const stillActive = deks.filter(r => r.state === 'active').reduce((max, r) => Math.max(max, r.term), 0)
+    if (stillActive === 0) throw new IntegrityError('the keyring in the database has no active data key')
+    const added = new Map<number, Uint8Array>()
+    for (const record of deks) {
+      if (!dataKeys.has(record.term)) added.set(record.term, open(record))
+    }
+    for (const term of [...dataKeys.keys()]) {
+      if (!deks.some(r => r.term === term)) forget(term)
+    }
+    for (const [term, key] of added) dataKeys.set(term, key)
+    activeTerm = stillActive
+    kekCheck = check
+  }
+  let refreshing: Promise<void> | undefined
+
   return {
     get activeTerm () { return activeTerm },
     get terms () { return [...dataKeys.keys()].sort((a, b) => a - b) },
+    hasTerm: term => dataKeys.has(term),
     pepper,
     fingerprintKey,
     auditKey,
+    refresh () {
+      if (load === undefined) return Promise.resolve()
+      refreshing ??= load().then(apply).finally(() => { refreshing = undefined })
+      return refreshing
+    },
     newDataKey (now) {
       const term = Math.max(...dataKeys.keys()) + 1
       const key = randomBytes(KEY_BYTES)
       return {
         record: wrap(cipher, currentKek, 'dek', term, key, now),
+        kekCheck,
         commit () {
           dataKeys.set(term, key)
           activeTerm = term
@@ -157,10 +221,10 @@ export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8A
     },
     dropTerm (term) {
       if (term === activeTerm) throw new Error('the active term cannot be dropped')
-      dataKeys.delete(term)
-      for (const cacheKey of teamKeys.keys()) if (cacheKey.startsWith(`${term}:`)) teamKeys.delete(cacheKey)
+      forget(term)
     },
     rewrapAll (newMasterKey, stored, now) {
+      if (currentCheck(stored) === undefined) throw new MasterKeyChanged()
       const newKek = deriveKek(sodium, newMasterKey)
       const rewrapped = stored.map(record => {
         const material = record.purpose === 'check' ? Buffer.from(CHECK_PLAINTEXT) : open(record)
@@ -168,7 +232,10 @@ export function unlockKeyring (sodium: Sodium, cipher: Cipher, masterKey: Uint8A
       })
       return {
         records: rewrapped,
-        commit () { currentKek = newKek }
+        commit () {
+          currentKek = newKek
+          kekCheck = rewrapped.find(r => r.purpose === 'check')!.wrapped
+        }
       }
     },
     teamKey (term, teamKdfId) {

@@ -182,10 +182,6 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     }
     const plaintext = Buffer.from(value, 'utf8')
     const nameKey = secretNameKey(name)
-    const term = keyring.activeTerm
-    const key = keyring.teamKey(term, team.kdfId)
-    /* c8 ignore next - the active term always has a key once the keyring is unlocked */
-    if (key === undefined) throw new Error('no key for the active term')
     return {
       team,
       name,
@@ -197,7 +193,15 @@ export function createSecretsService (deps: SecretsServiceDeps) {
       expected,
       maxVersions,
       audit: event(principal, 'SECRET_UPDATED', team, name, detail),
-      seal: secret => ({ term, blob: cipher.seal(key, term, sealContext(team.id, secret.id, nameKey, secret.version), plaintext) })
+      // the term is read when sealing, in the write transaction: a write retried because another
+      // process rotated meanwhile is sealed under the new term (see keyring-aware-store.ts)
+      seal: secret => {
+        const term = keyring.activeTerm
+        const key = keyring.teamKey(term, team.kdfId)
+        /* c8 ignore next - the active term always has a key once the keyring is unlocked */
+        if (key === undefined) throw new Error('no key for the active term')
+        return { term, blob: cipher.seal(key, term, sealContext(team.id, secret.id, nameKey, secret.version), plaintext) }
+      }
     }
   }
 

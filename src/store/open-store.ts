@@ -6,6 +6,8 @@ export interface StoreOptions {
   dbPath: string
   /** postgres:// or postgresql:// URL (TROVE_DATABASE_URL): PostgreSQL instead of SQLite */
   databaseUrl?: string
+  /** PostgreSQL: how long one statement of a request may run (TROVE_DATABASE_QUERY_TIMEOUT_MS) */
+  databaseQueryTimeoutMs?: number
 }
 
 /**
@@ -16,7 +18,7 @@ export async function createStore (options: StoreOptions): Promise<Store> {
   if (options.databaseUrl !== undefined) {
     // the pg driver is loaded only when it is used: it costs start-up time on SQLite
     const { createPostgresStore } = await import('./postgres/postgres-store.js')
-    return await createPostgresStore(options.databaseUrl)
+    return await createPostgresStore(options.databaseUrl, { queryTimeoutMs: options.databaseQueryTimeoutMs })
   }
   return createSqliteStore(options.dbPath)
 }

@@ -228,19 +228,37 @@ export interface Store {
   /** Destroys trashed secrets whose recovery window has passed, recording each; how many. */
   purgeExpired (now: string): Promise<number>
 
-  /** Rotation: stores a new active data key and demotes the others to decrypt-only, atomically. */
-  addDataKey (record: KeyringRecord): Promise<void>
+  /**
+   * Rotation: stores a new active data key and demotes the others to decrypt-only, atomically.
+   * A store shared by several processes refuses it with KeyringChanged when the keyring moved on
+   * since the caller read it: a term at or above the record's is stored (another process rotated),
+   * or the stored check value is not `kekCheck` (another process rekeyed, so the record is wrapped
+   * under a master key that is gone).
+   */
+  addDataKey (record: KeyringRecord, kekCheck?: Buffer): Promise<void>
   /** Up to `limit` stored versions sealed under any term but this one (trash included). */
   versionsOutsideTerm (term: number, limit: number): Promise<SealedVersionRow[]>
   /** Every stored version, in pages after (secretId, version), for checking a whole store. */
   sealedVersions (after: { secretId: string, version: number } | undefined, limit: number): Promise<SealedVersionRow[]>
-  /** Replaces ciphertexts in one transaction; a row that changed meanwhile is left alone. */
+  /**
+   * Replaces ciphertexts in one transaction; a row that changed meanwhile is left alone. A shared
+   * store refuses it with KeyringChanged unless every update is sealed under the stored active term.
+   */
   rewrapVersions (updates: readonly { secretId: string, version: number, oldBlob: Buffer, term: number, blob: Buffer }[]): Promise<number>
   /** Stored versions per data-key term. */
   termUsage (): Promise<Map<number, number>>
-  /** Deletes a data key no stored version uses; false if one still does. */
+  /**
+   * Deletes a decrypt-only data key no stored version uses, checked in the transaction that
+   * deletes it (and, in a shared store, with every write sealing under a term locked out until it
+   * ends). True when no key of that term is left (also when another process retired it first);
+   * false while a version still uses it or it is the active term.
+   */
   retireDataKey (term: number): Promise<boolean>
-  /** Rekey: replaces every keyring row (rewrapped under a new master key) in one transaction. */
+  /**
+   * Rekey: replaces every keyring row (rewrapped under a new master key) in one transaction. A
+   * shared store refuses it with KeyringChanged when the stored rows are not the ones rewrapped
+   * (another process rotated or retired a term meanwhile), so no data key is ever dropped.
+   */
   replaceKeyring (records: readonly KeyringRecord[]): Promise<void>
   /** A consistent copy of the whole database in `destination`, taken while serving. */
   backup (destination: string): Promise<void>

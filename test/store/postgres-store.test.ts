@@ -5,8 +5,10 @@ import { createAuditHasher, verifyChain, type AuditEvent, type AuditRow } from '
 import { secretNameKey } from '../../src/services/names.js'
 import { isConnectionError, translate } from '../../src/store/postgres/errors.js'
 import { migratePostgres, readPostgresMigrations } from '../../src/store/postgres/migrate.js'
-import { createPostgresStore } from '../../src/store/postgres/postgres-store.js'
+import { LOCK_CLASS, LOCK_KEYRING, LOCK_MIGRATIONS } from '../../src/store/postgres/locks.js'
+import { createPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js'
 import { VersionConflict, type Store, type TeamRecord, type UpsertSecretInput } from '../../src/store/store.js'
+import type { KeyringRecord } from '../../src/crypto/keyring.js'
 import { openTrove } from '../../src/trove.js'
 import { adminQuery, testSchema } from '../fixtures/postgres.js'
 
@@ -18,18 +20,22 @@ import { adminQuery, testSchema } from '../fixtures/postgres.js'
 
 const AUDIT_KEY = randomBytes(32)
 
-async function twoStores (t: Test): Promise<{ a: Store, b: Store, team: TeamRecord }> {
+async function twoStores (t: Test, options?: PostgresStoreOptions): Promise<{ a: Store, b: Store, team: TeamRecord, url: string }> {
   const { url } = await testSchema(t)
-  const a = await createPostgresStore(url)
-  const b = await createPostgresStore(url)
+  const a = await createPostgresStore(url, options)
+  const b = await createPostgresStore(url, options)
   t.teardown(async () => { await a.close(); await b.close() })
   const now = new Date().toISOString()
   t.equal(await a.initialise({
-    keyring: [{ purpose: 'check', term: 0, state: 'active', wrapped: Buffer.from('check'), createdAt: now }],
+    // the store checks that values are sealed under the stored active data-key term (1 here)
+    keyring: [
+      { purpose: 'check', term: 0, state: 'active', wrapped: Buffer.from('check'), createdAt: now },
+      { purpose: 'dek', term: 1, state: 'active', wrapped: Buffer.from('dek 1'), createdAt: now }
+    ],
     defaultTeam: { id: 'team_default', name: 'default', kdfId: 1, createdAt: now }
   }), true)
   for (const store of [a, b]) store.setAuditHasher(createAuditHasher(AUDIT_KEY))
-  return { a, b, team: (await a.findTeamByName('default'))! }
+  return { a, b, team: (await a.findTeamByName('default'))!, url }
 }
 
 function upsert (team: TeamRecord, name: string, value: string, extra: Partial<UpsertSecretInput> = {}): UpsertSecretInput {
@@ -103,6 +109,9 @@ t.test('connection failures become 503 storage_unavailable; statement errors do 
     t.ok(isConnectionError(err), err.message)
     t.match(translate(err), { statusCode: 503, code: 'storage_unavailable', headers: { 'retry-after': '1' } })
   }
+  const timedOut = Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })
+  t.notOk(isConnectionError(timedOut), 'a statement past the timeout leaves a usable connection')
+  t.match(translate(timedOut), { statusCode: 503, code: 'storage_unavailable' }, 'but is answered as the database being away')
   const unique = Object.assign(new Error('duplicate key value'), { code: '23505' })
   t.notOk(isConnectionError(unique))
   t.equal(translate(unique), unique, 'passed through unchanged')
@@ -205,4 +214,138 @@ t.test('two processes purging the trash at once destroy and record each secret o
   t.equal(counts[0]! + counts[1]!, 10)
   t.equal((await a.listAudit({ teamIds: null, eventType: 'SECRET_PURGED', limit: 100 })).length, 10)
   t.match(await verify(b), { valid: true, entries: 10 })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Keyring changes with several processes: the store's side of rotation and rekey (the keyring's
+// side is test/crypto/keyring.test.ts; whole processes, test/integration/postgres-multi-process).
+
+const CHECK = Buffer.from('check')
+
+function dataKey (term: number): KeyringRecord {
+  return { purpose: 'dek', term, state: 'active', wrapped: Buffer.from(`dek ${term}`), createdAt: new Date().toISOString() }
+}
+
+const sealedUnder = (term: number, value: string) => ({ seal: () => ({ term, blob: Buffer.from(value) }) })
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+
+t.test('a value sealed under a term that is not the stored active one is refused, and nothing is stored', async t => {
+  const { a, b, team } = await twoStores(t)
+  await a.upsertSecrets([upsert(team, 'kept', 'v1')])
+  await a.addDataKey(dataKey(2), CHECK)
+
+  // b seals under term 1, as a process that has not reloaded its keyring since a rotated
+  await t.rejects(b.upsertSecrets([upsert(team, 'kept', 'v2')]), { name: 'KeyringChanged', statusCode: 409, code: 'keyring_changed' })
+  const group = await Promise.allSettled([b.upsertSecrets([upsert(team, 'x', '1')]), b.upsertSecrets([upsert(team, 'y', '1')])])
+  t.match(group, [{ status: 'rejected', reason: { name: 'KeyringChanged' } }, { status: 'rejected', reason: { name: 'KeyringChanged' } }], 'a group commit goes back whole')
+  t.equal((await a.findSecret(team.id, secretNameKey('kept')))!.version, 1, 'no version added')
+  t.equal(await a.findSecret(team.id, secretNameKey('x')), undefined)
+
+  await b.upsertSecrets([upsert(team, 'kept', 'v2', sealedUnder(2, 'v2'))])
+  t.same([...(await a.termUsage())].sort(), [[1, 1], [2, 1]], 'sealed again under the active term, it is stored')
+  const secret = (await a.findSecret(team.id, secretNameKey('kept')))!
+  await t.rejects(a.rewrapVersions([{ secretId: secret.id, version: 2, oldBlob: Buffer.from('v2'), term: 1, blob: Buffer.from('v2 under 1') }]),
+    { name: 'KeyringChanged' }, 'rotation\'s re-encryption is held to the active term too')
+  t.equal(await a.rewrapVersions([{ secretId: secret.id, version: 1, oldBlob: Buffer.from('v1'), term: 2, blob: Buffer.from('v1 under 2') }]), 1)
+})
+
+t.test('a new data key is refused when another process rotated or rekeyed since the caller read the keyring', async t => {
+  const { a, b } = await twoStores(t)
+  await a.addDataKey(dataKey(2), CHECK)
+  await t.rejects(b.addDataKey(dataKey(2), CHECK), { name: 'KeyringChanged', message: /rotated/ }, 'b did not know term 2')
+  await t.rejects(b.addDataKey(dataKey(3), Buffer.from('the check value before a rekey')), { name: 'KeyringChanged', message: /rekeyed/ },
+    'b\'s key would be wrapped under a master key that is gone')
+  const together = await Promise.allSettled([a.addDataKey(dataKey(3), CHECK), b.addDataKey(dataKey(3), CHECK)])
+  t.same(together.map(r => r.status).sort(), ['fulfilled', 'rejected'], 'two rotations at once: one adds the term')
+  const keys = (await a.listKeyring()).filter(r => r.purpose === 'dek')
+  t.same(keys.map(r => [r.term, r.state]), [[1, 'decrypt-only'], [2, 'decrypt-only'], [3, 'active']], 'one active term')
+})
+
+t.test('a term is retired only when no value uses it, counted after the writers in flight committed', async t => {
+  const { a, team, url } = await twoStores(t)
+  await a.upsertSecrets([upsert(team, 'old', 'v')])
+  await a.addDataKey(dataKey(2), CHECK)
+  t.equal(await a.retireDataKey(2), false, 'never the active term')
+  t.equal(await a.retireDataKey(1), false, 'not while a value uses it')
+  const secret = (await a.findSecret(team.id, secretNameKey('old')))!
+  t.equal(await a.rewrapVersions([{ secretId: secret.id, version: 1, oldBlob: Buffer.from('v'), term: 2, blob: Buffer.from('v under 2') }]), 1)
+
+  // A writer that holds the keyring lock as every sealing transaction does, and (behind the
+  // store's back) stores a value under term 1 as a writer with a stale keyring would have.
+  const writer = new pg.Client({ connectionString: url })
+  await writer.connect()
+  t.teardown(() => writer.end())
+  await writer.query('BEGIN')
+  await writer.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [LOCK_CLASS, LOCK_KEYRING])
+  await writer.query("INSERT INTO secret_versions (secret_id, version, term, blob, fingerprint, created_at) VALUES ($1, 2, 1, 'late', 'fp', 'now')", [secret.id])
+  let settled = false
+  const retiring = a.retireDataKey(1).finally(() => { settled = true })
+  await sleep(300)
+  t.notOk(settled, 'the retire waits for the writer')
+  await writer.query('COMMIT')
+  t.equal(await retiring, false, 'and then counts its value: the term stays')
+  t.same((await a.listKeyring()).filter(r => r.purpose === 'dek').map(r => r.term), [1, 2])
+
+  await writer.query('DELETE FROM secret_versions WHERE version = 2')
+  t.equal(await a.retireDataKey(1), true, 'retired once nothing uses it')
+  t.equal(await a.retireDataKey(1), true, 'a term already retired (by another process) counts as retired')
+  t.same((await a.listKeyring()).filter(r => r.purpose === 'dek').map(r => r.term), [2])
+})
+
+t.test('rekey replaces the keyring only while it is the one that was rewrapped', async t => {
+  const { a, b } = await twoStores(t)
+  const read = await a.listKeyring()
+  await b.addDataKey(dataKey(2), CHECK)
+  const rewrapped = (records: KeyringRecord[]) => records.map(r => ({ ...r, wrapped: Buffer.from(`rewrapped ${r.purpose} ${r.term}`) }))
+  await t.rejects(a.replaceKeyring(rewrapped(read)), { name: 'KeyringChanged' }, 'another process rotated in between')
+  t.same((await a.listKeyring()).map(r => `${r.purpose}:${r.term}:${r.state}`), ['check:0:active', 'dek:1:decrypt-only', 'dek:2:active'], 'no data key dropped')
+  await a.replaceKeyring(rewrapped(await a.listKeyring()))
+  t.same((await b.listKeyring()).map(r => r.wrapped.toString()), ['rewrapped check 0', 'rewrapped dek 1', 'rewrapped dek 2'])
+})
+
+t.test('a statement blocked past the query timeout answers 503 storage_unavailable, and the store goes on', async t => {
+  const { a, team, url } = await twoStores(t, { queryTimeoutMs: 300 })
+  const locker = new pg.Client({ connectionString: url })
+  await locker.connect()
+  t.teardown(() => locker.end())
+  await locker.query('BEGIN')
+  await locker.query('LOCK TABLE secrets IN ACCESS EXCLUSIVE MODE')
+
+  const started = performance.now()
+  const err = await a.listSecrets([team.id]).then(() => undefined, (e: unknown) => e)
+  const waited = performance.now() - started
+  t.match(err, { statusCode: 503, code: 'storage_unavailable', headers: { 'retry-after': '1' } }, 'a read')
+  t.ok(waited >= 250 && waited < 1500, `answered after ${Math.round(waited)} ms`)
+  const writes = await Promise.allSettled([a.upsertSecrets([upsert(team, 'one', '1')]), a.upsertSecrets([upsert(team, 'two', '2')])])
+  t.match(writes, [{ status: 'rejected', reason: { code: 'storage_unavailable' } }, { status: 'rejected', reason: { code: 'storage_unavailable' } }],
+    'writes too, a group commit included')
+  await t.rejects(a.trashSecret(team.id, 'one', { now: 'now', purgeAt: 'later' }), { code: 'storage_unavailable' })
+
+  await locker.query('ROLLBACK')
+  await a.upsertSecrets([upsert(team, 'one', '1')])
+  t.same((await a.listSecrets([team.id])).map(s => s.name), ['one'], 'it answers again once the lock is gone')
+})
+
+t.test('maintenance work is not cut by the query timeout: a migration waiting for another, rotation batches', async t => {
+  const { url } = await testSchema(t)
+  const holder = new pg.Client({ connectionString: url })
+  await holder.connect()
+  t.teardown(() => holder.end())
+  await holder.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, LOCK_MIGRATIONS])
+  const opening = createPostgresStore(url, { queryTimeoutMs: 200 })
+  await sleep(700)
+  await holder.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, LOCK_MIGRATIONS])
+  const store = await opening
+  t.teardown(() => store.close())
+  t.pass('the start waited 700 ms for another process\'s migration with a 200 ms query timeout')
+
+  await holder.query('BEGIN')
+  await holder.query('LOCK TABLE secret_versions IN ACCESS EXCLUSIVE MODE')
+  const usage = store.termUsage()
+  const batch = store.versionsOutsideTerm(1, 500)
+  await sleep(700)
+  await holder.query('COMMIT')
+  t.same(await usage, new Map(), 'rotation\'s count waited for the lock')
+  t.same(await batch, [], 'and so did its batch')
 })

@@ -32,6 +32,15 @@ export function isConnectionError (err: unknown): boolean {
 }
 
 /**
+ * Whether `err` is a statement PostgreSQL cancelled (57014): here, one that ran past
+ * statement_timeout (TROVE_DATABASE_QUERY_TIMEOUT_MS), usually waiting for a lock another
+ * connection holds. The connection itself is fine.
+ */
+export function isTimeout (err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '57014'
+}
+
+/**
  * Failures a transaction may simply run again: 40001 serialization failure, 40P01 deadlock,
  * and 23505 unique violation, which here means another process inserted the same row first; the
  * next attempt reads that row and decides again (a team name taken, a secret that now exists).
@@ -45,8 +54,9 @@ export function isRetryable (err: unknown): boolean {
 export const RETRY_AFTER_SECONDS = 1
 
 /**
- * The answer while PostgreSQL is away: 503 with `storage_unavailable` and Retry-After. A write
- * answered this way was not acknowledged (if the connection broke during its commit it may still
+ * The answer while PostgreSQL is away or too slow to answer in time (a statement past the query
+ * timeout, a connection not had within the connection timeout): 503 with `storage_unavailable`
+ * and Retry-After. A write answered this way was not acknowledged (if the connection broke during its commit it may still
  * have been stored; retrying an upsert of the same value then makes no new version). The
  * driver's message is not passed on: it can name hosts and users.
  */
@@ -57,7 +67,7 @@ export function storageUnavailable (cause: unknown): AppError {
   })
 }
 
-/** Connection errors become the 503 above; everything else passes through unchanged. */
+/** Connection errors and timeouts become the 503 above; everything else passes through unchanged. */
 export function translate (err: unknown): unknown {
-  return isConnectionError(err) ? storageUnavailable(err) : err
+  return isConnectionError(err) || isTimeout(err) ? storageUnavailable(err) : err
 }

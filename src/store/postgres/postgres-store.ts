@@ -1,7 +1,7 @@
 import pg from 'pg'
 import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
-import { AppError, StartupError } from '../../errors.js'
+import { AppError, KeyringChanged, StartupError } from '../../errors.js'
 import {
   prefixEnd, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed,
   toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
@@ -11,8 +11,8 @@ import {
   VersionConflict,
   type ApiKeyRecord, type AuditQuery, type SecretRecord, type SecretVersionRecord, type Store, type UpsertResult, type UpsertSecretInput
 } from '../store.js'
-import { isConnectionError, isRetryable, translate } from './errors.js'
-import { LOCK_AUDIT_CHAIN, LOCK_CLASS, LOCK_NAMES, nameLockKey } from './locks.js'
+import { isConnectionError, isRetryable, isTimeout, translate } from './errors.js'
+import { LOCK_AUDIT_CHAIN, LOCK_CLASS, LOCK_KEYRING, LOCK_NAMES, nameLockKey } from './locks.js'
 import { migratePostgres } from './migrate.js'
 
 /** Only a client inside a transaction, or the pool for single statements. */
@@ -76,7 +76,26 @@ export interface PostgresStoreOptions {
   poolSize?: number
   /** how long to wait for a connection before answering 503 (default 5000 ms) */
   connectTimeoutMs?: number
+  /**
+   * How long one statement of a request may run, lock waits included, before it is cancelled
+   * and answered 503 (TROVE_DATABASE_QUERY_TIMEOUT_MS, default 10000 ms). Maintenance work
+   * (migrations, rotation) is not bounded by it.
+   */
+  queryTimeoutMs?: number
 }
+
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000
+
+/**
+ * The driver's own deadline is this much later than the server's statement_timeout: a server
+ * that is there cancels the statement first and the connection stays usable; the driver's
+ * deadline only fires when nothing answers at all (a dead network), and that connection is
+ * thrown away.
+ */
+const DRIVER_TIMEOUT_GRACE_MS = 1000
+
+/** Connections for maintenance work that may take long: migrations, rotation's batches. */
+const MAINTENANCE_POOL_SIZE = 2
 
 /** Where the URL points, for messages: never the password. */
 export function describeDatabaseUrl (url: string): string {
@@ -105,27 +124,46 @@ export function describeDatabaseUrl (url: string): string {
  * - a transaction that lost a race (unique violation, deadlock, serialization failure) runs
  *   again, and reads the winner's row.
  * - while the database is away every call fails with AppError 503 `storage_unavailable`; the
- *   pool reconnects by itself when it is back.
+ *   pool reconnects by itself when it is back. So does a statement of a request that runs past
+ *   the query timeout (waiting for a lock, a database too busy to answer in time).
+ * - data keys may change under any process (another one rotated or rekeyed): every transaction
+ *   that stores ciphertext holds the keyring lock shared and checks that each value is sealed
+ *   under the stored active term (else KeyringChanged: the caller reloads its keyring and seals
+ *   again), and the keyring changes take that lock exclusively and check what they change in the
+ *   same transaction. So no value is ever stored under a term that is not active, and a term is
+ *   retired only once no value uses it, whichever processes write meanwhile.
+ * - maintenance work (migrations under their advisory lock, rotation's batches and keyring
+ *   changes) runs on a small pool of its own without the query timeout: waiting for another
+ *   process's migration, or re-encrypting a large batch, is not a failure.
  */
 export async function createPostgresStore (url: string, options: PostgresStoreOptions = {}): Promise<Store> {
-  const pool = new pg.Pool({
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS
+  const poolOptions = {
     connectionString: url,
-    max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     application_name: 'trove',
     types
+  }
+  const pool = new pg.Pool({
+    ...poolOptions,
+    max: options.poolSize ?? 10,
+    statement_timeout: queryTimeoutMs,
+    query_timeout: queryTimeoutMs + DRIVER_TIMEOUT_GRACE_MS
   })
+  const maintenancePool = new pg.Pool({ ...poolOptions, max: MAINTENANCE_POOL_SIZE })
   // An idle connection that dies (a restart, a network cut) is reported here; the pool drops it
   // and the next request opens a new one, or answers 503 while the database is away. Without a
   // listener the process would crash.
   pool.on('error', () => {})
+  maintenancePool.on('error', () => {})
+  const endPools = async (): Promise<void> => { await Promise.all([pool.end(), maintenancePool.end()]) }
 
   try {
-    await migratePostgres(pool)
+    await migratePostgres(maintenancePool)
   } catch (err) {
-    await pool.end().catch(() => {})
+    await endPools().catch(() => {})
     if (isConnectionError(err)) {
       throw new StartupError(`cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (${(err as { code?: string }).code ?? (err as Error).message}): is it running? check TROVE_DATABASE_URL`)
     }
@@ -151,10 +189,10 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
     return { name, text, values }
   }
 
-  /** One statement outside a transaction. */
-  async function query<R extends pg.QueryResultRow> (text: string, values?: unknown[]): Promise<R[]> {
+  /** One statement outside a transaction; `on` the maintenance pool for work the query timeout must not cut. */
+  async function query<R extends pg.QueryResultRow> (text: string, values?: unknown[], on = pool): Promise<R[]> {
     try {
-      return (await pool.query<R>(prepared(text, values))).rows
+      return (await on.query<R>(prepared(text, values))).rows
     } catch (err) {
       throw translate(err)
     }
@@ -186,11 +224,11 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
    * the start (so `fn` must not keep state across attempts); a broken connection is thrown away,
    * never handed out again, and the error becomes 503.
    */
-  async function transaction<T> (fn: (q: Queryable) => Promise<T>): Promise<T> {
+  async function transaction<T> (fn: (q: Queryable) => Promise<T>, on = pool): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let client: pg.PoolClient
       try {
-        client = await pool.connect()
+        client = await on.connect()
       } catch (err) {
         throw translate(err)
       }
@@ -222,6 +260,25 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
     const keys = [...new Set(names.map(n => nameLockKey(n.teamId, n.nameKey)))].sort((a, b) => a - b)
     // a function scan yields the array in order, so the locks are taken in that order
     await exec(q, 'SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS u(k)', [LOCK_NAMES, keys])
+  }
+
+  /**
+   * For a transaction that stores ciphertext: holds the keyring lock shared until it ends (after
+   * any name locks, see locks.ts) and returns the stored active term, read in a later statement
+   * so that it is the one in force while the lock is held.
+   */
+  async function lockActiveTerm (q: Queryable): Promise<number> {
+    await exec(q, 'SELECT pg_advisory_xact_lock_shared($1, $2)', [LOCK_CLASS, LOCK_KEYRING])
+    return (await rows<{ term: number }>(q, "SELECT max(term) AS term FROM keyring WHERE purpose = 'dek' AND state = 'active'"))[0]?.term ?? 0
+  }
+
+  /** For a keyring change: waits for the transactions storing ciphertext, and keeps new ones out until it ends. */
+  async function lockKeyring (q: Queryable): Promise<void> {
+    await exec(q, 'SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, LOCK_KEYRING])
+  }
+
+  async function storedKeyring (q: Queryable): Promise<{ purpose: string, term: number, state: string, wrapped: Buffer }[]> {
+    return await rows(q, 'SELECT purpose, term, state, wrapped FROM keyring ORDER BY purpose, term')
   }
 
   /** Appends to the chain inside the writing transaction; the lock is held until it commits. */
@@ -269,8 +326,11 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
     }
   }
 
-  /** One input of upsertSecrets; its name is already locked. Audit events are collected for the end. */
-  async function upsertOne (q: Queryable, input: UpsertSecretInput, events: AuditEvent[]): Promise<UpsertResult> {
+  /**
+   * One input of upsertSecrets; its name is already locked, and so is the keyring (shared), with
+   * `activeTerm` the stored active term. Audit events are collected for the end.
+   */
+  async function upsertOne (q: Queryable, input: UpsertSecretInput, events: AuditEvent[], activeTerm: number): Promise<UpsertResult> {
     const existing = await findSecret(q, input.team.id, input.nameKey)
     if (!satisfies(input.expected, existing?.version ?? null)) throw new VersionConflict(existing?.version ?? null)
     if (existing !== undefined && existing.fingerprint === input.fingerprint) {
@@ -279,6 +339,8 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
     const id = existing?.id ?? input.newId
     const version = (existing?.version ?? 0) + 1
     const sealed = input.seal({ id, version })
+    // another process made a new term active since this one loaded its keyring
+    if (sealed.term !== activeTerm) throw new KeyringChanged()
     const versionValues = [id, version, sealed.term, sealed.blob, input.fingerprint, input.now, input.createdBy]
     if (existing === undefined) {
       await exec(q, `WITH secret AS (
@@ -334,6 +396,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
     try {
       outcomes = await transaction(async q => {
         await lockNames(q, pending.flatMap(item => item.inputs.map(input => ({ teamId: input.team.id, nameKey: input.nameKey }))))
+        const activeTerm = await lockActiveTerm(q)
         const events: AuditEvent[] = []
         const done: Outcome[] = []
         // one caller alone needs no savepoint: its failure rolls the whole transaction back
@@ -343,12 +406,13 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
           const mine: AuditEvent[] = []
           try {
             const results: UpsertResult[] = []
-            for (const input of item.inputs) results.push(await upsertOne(q, input, mine))
+            for (const input of item.inputs) results.push(await upsertOne(q, input, mine, activeTerm))
             if (!alone) await exec(q, 'RELEASE SAVEPOINT caller')
             events.push(...mine)
             done.push({ ok: results })
           } catch (err) {
-            if (alone || isConnectionError(err) || isRetryable(err)) throw err
+            // a stale keyring is every caller's (one process, one keyring): the group goes back whole
+            if (alone || isConnectionError(err) || isTimeout(err) || isRetryable(err) || err instanceof KeyringChanged) throw err
             await exec(q, 'ROLLBACK TO SAVEPOINT caller')
             await exec(q, 'RELEASE SAVEPOINT caller')
             done.push({ err })
@@ -606,22 +670,33 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
       })
     },
 
-    async addDataKey (record) {
+    async addDataKey (record, kekCheck) {
       await transaction(async q => {
+        await lockKeyring(q)
+        const stored = await storedKeyring(q)
+        const check = stored.find(r => r.purpose === 'check')
+        if (kekCheck !== undefined && (check === undefined || !check.wrapped.equals(kekCheck))) {
+          throw new KeyringChanged('the keyring was rekeyed by another Trove process meanwhile')
+        }
+        if (stored.some(r => r.purpose === 'dek' && r.term >= record.term)) {
+          throw new KeyringChanged('another Trove process rotated the keys meanwhile')
+        }
         await exec(q, "UPDATE keyring SET state = 'decrypt-only' WHERE purpose = 'dek'")
         await insertKeyringRows(q, [{ ...record, state: 'active' }])
-      })
+      }, maintenancePool)
     },
     async versionsOutsideTerm (term, limit) {
-      return (await query<SealedRow>(`SELECT ${SEALED_COLUMNS} FROM ${SEALED_FROM} WHERE v.term <> $1 LIMIT $2`, [term, limit])).map(toSealed)
+      return (await query<SealedRow>(`SELECT ${SEALED_COLUMNS} FROM ${SEALED_FROM} WHERE v.term <> $1 LIMIT $2`, [term, limit], maintenancePool)).map(toSealed)
     },
     async sealedVersions (after, limit) {
       return (await query<SealedRow>(`SELECT ${SEALED_COLUMNS} FROM ${SEALED_FROM}
-        WHERE (v.secret_id, v.version) > ($1, $2) ORDER BY v.secret_id, v.version LIMIT $3`, [after?.secretId ?? '', after?.version ?? 0, limit])).map(toSealed)
+        WHERE (v.secret_id, v.version) > ($1, $2) ORDER BY v.secret_id, v.version LIMIT $3`, [after?.secretId ?? '', after?.version ?? 0, limit], maintenancePool)).map(toSealed)
     },
     async rewrapVersions (updates) {
       if (updates.length === 0) return 0
       return await transaction(async q => {
+        const activeTerm = await lockActiveTerm(q)
+        if (updates.some(u => u.term !== activeTerm)) throw new KeyringChanged()
         // a row written again meanwhile no longer has its old blob and is left alone
         const result = await exec(q, `UPDATE secret_versions v SET term = u.term, blob = u.blob
           FROM unnest($1::text[], $2::int4[], $3::bytea[], $4::int4[], $5::bytea[]) AS u(secret_id, version, old_blob, term, blob)
@@ -629,24 +704,33 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
           updates.map(u => u.secretId), updates.map(u => u.version), updates.map(u => u.oldBlob), updates.map(u => u.term), updates.map(u => u.blob)
         ])
         return result.rowCount ?? 0
-      })
+      }, maintenancePool)
     },
     async termUsage () {
-      const usage = await query<{ term: number, n: number }>('SELECT term, count(*) AS n FROM secret_versions GROUP BY term')
+      const usage = await query<{ term: number, n: number }>('SELECT term, count(*) AS n FROM secret_versions GROUP BY term', [], maintenancePool)
       return new Map(usage.map(row => [row.term, row.n]))
     },
     async retireDataKey (term) {
       return await transaction(async q => {
+        // with the lock held no transaction sealing values is in flight, so the count below, a
+        // later statement, sees every value stored under the term, whichever process wrote it
+        await lockKeyring(q)
         if (((await rows<{ n: number }>(q, 'SELECT count(*) AS n FROM secret_versions WHERE term = $1', [term]))[0]?.n ?? 0) > 0) return false
-        const deleted = await exec(q, "DELETE FROM keyring WHERE purpose = 'dek' AND term = $1 AND state <> 'active'", [term])
-        return (deleted.rowCount ?? 0) > 0
-      })
+        const key = (await rows<{ state: string }>(q, "SELECT state FROM keyring WHERE purpose = 'dek' AND term = $1", [term]))[0]
+        if (key === undefined) return true
+        if (key.state === 'active') return false
+        await exec(q, "DELETE FROM keyring WHERE purpose = 'dek' AND term = $1", [term])
+        return true
+      }, maintenancePool)
     },
     async replaceKeyring (records) {
       await transaction(async q => {
+        await lockKeyring(q)
+        const shape = (rs: readonly { purpose: string, term: number, state: string }[]) => rs.map(r => `${r.purpose}:${r.term}:${r.state}`).sort().join(',')
+        if (shape(await storedKeyring(q)) !== shape(records)) throw new KeyringChanged()
         await exec(q, 'DELETE FROM keyring')
         await insertKeyringRows(q, records)
-      })
+      }, maintenancePool)
     },
     async backup () {
       throw new AppError(501, 'backup_unsupported',
@@ -679,7 +763,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
     async close () {
       if (ended) return
       ended = true
-      await pool.end()
+      await endPools()
     }
   }
 }

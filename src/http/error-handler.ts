@@ -73,8 +73,10 @@ export function installErrorHandler (app: FastifyInstance): void {
   // Shutting down: Fastify's own 503 would lack `code`, so Trove answers it.
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onRequest', async () => {
-    if (closing) throw new AppError(503, 'shutting_down', 'the server is shutting down; retry shortly', { headers: { connection: 'close', 'retry-after': '1' } })
+  // a callback, not an async function: it runs on every request and a promise each time shows
+  app.addHook('onRequest', (_request, _reply, done) => {
+    if (!closing) return done()
+    done(new AppError(503, 'shutting_down', 'the server is shutting down; retry shortly', { headers: { connection: 'close', 'retry-after': '1' } }))
   })
 
   app.setNotFoundHandler((request, reply) => {

@@ -32,7 +32,7 @@ export function keyringAwareStore (store: Store, keyring: Keyring): Store {
   return {
     ...store,
     readVersion: (secretId, version) => withKnownTerms(() => store.readVersion(secretId, version), row => row === undefined ? [] : [row.term]),
-    findSecretWithVersion: (teamId, nameKey, version) => withKnownTerms(() => store.findSecretWithVersion(teamId, nameKey, version),
+    findSecretWithVersion: (teamKdfId, nameKey, version) => withKnownTerms(() => store.findSecretWithVersion(teamKdfId, nameKey, version),
       found => found?.version === undefined ? [] : [found.version.term]),
     versionsOutsideTerm: (term, limit) => withKnownTerms(() => store.versionsOutsideTerm(term, limit), termsOf),
     sealedVersions: (after, limit) => withKnownTerms(() => store.sealedVersions(after, limit), termsOf),

@@ -27,7 +27,6 @@ interface ApiKeyRow {
   created_by: string | null
 }
 
-
 function toApiKey (row: ApiKeyRow): ApiKeyRecord {
   return {
     id: row.id,

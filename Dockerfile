@@ -10,11 +10,15 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY console ./console
 COPY migrations ./migrations
-# npm ci runs `prepare`, which builds dist/; then the dev dependencies are dropped
+COPY scripts/build-server-bundle.mjs ./scripts/
+# npm ci runs `prepare`, which builds dist/ (with the one-file server bundle and its V8 code
+# caches, made by this same Node as the runtime stage's); then the dev dependencies are dropped
 RUN npm ci && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
+# two malloc arenas instead of one per thread: a few MiB less peak RSS, no measurable cost
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     TROVE_HOST=0.0.0.0 \
     TROVE_PORT=8080 \
     TROVE_DATA_DIR=/data
@@ -31,5 +35,7 @@ EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.TROVE_PORT || 8080) + '/readyz').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# node itself, not npm, receives SIGTERM and shuts down cleanly (compose adds an init with `init: true`)
+# node itself, not npm, receives SIGTERM and shuts down cleanly (compose adds an init with `init: true`).
+# No V8 flags: any flag makes V8 refuse both Node's built-in code cache and Trove's, which costs
+# about 50 ms of start-up (README, "Start-up and memory").
 CMD ["node", "dist/server.js"]

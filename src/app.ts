@@ -5,6 +5,7 @@ import authenticate from './http/authenticate.js'
 import webConsole from './http/console.js'
 import { frameworkErrorReply, installErrorHandler } from './http/error-handler.js'
 import { acceptJsonWhateverTheContentType } from './http/json-body.js'
+import { lazySerializers } from './http/lazy-serializers.js'
 import { metricsPlugin } from './http/metrics.js'
 import { createRotation } from './ops/rotation.js'
 import apiKeyRoutes from './routes/api-keys.js'
@@ -69,7 +70,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     exposeHeadRoutes: false,
     // the error handler answers 503 with Trove's error body while closing
     return503OnClosing: false,
-    frameworkErrors: (error, _request, reply) => frameworkErrorReply(error, reply)
+    frameworkErrors: (error, _request, reply) => frameworkErrorReply(error, reply),
+    // response serializers are compiled on first use, not all at start-up
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } }
   }) as unknown as FastifyInstance
 
   app.addHook('onResponse', async (request, reply) => {

@@ -1,90 +1,47 @@
 /**
- * Runs the service as a process: settings from the environment, open the store, listen, and
- * shut down cleanly on SIGTERM/SIGINT. `npm start` and the Docker CMD run this file
- * (dist/server.js); `trove serve` calls runServer() with its flags merged into the environment.
+ * The process entry: `npm start` and the Docker CMD run dist/server.js. The build
+ * (scripts/build-server-bundle.mjs) bundles run-server.ts and all it imports, bar the native
+ * SQLite driver and the optional pg driver, into server-bundle.cjs beside this file, with a V8
+ * code cache from a warm-up start: one cached file starts several times faster than the few
+ * hundred modules it replaces (bench/README.md, cold start). Without a bundle, as when the
+ * sources run through tsx, the modules load one by one.
  */
-import { readFileSync, realpathSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
-import pino from 'pino'
-import { buildApp } from './app.js'
-import { loadConfig } from './config.js'
-import { StartupError } from './errors.js'
-import { loggerOptions } from './logger.js'
-import { openTrove } from './trove.js'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, realpathSync } from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { codeCacheFile, loadBundle } from './code-cache.js'
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost'])
+type RunServerModule = typeof import('./run-server.js')
 
-function readTlsFile (path: string, variable: string): Buffer {
+const file = (name: string): string => fileURLToPath(new URL(name, import.meta.url))
+
+export const BUNDLE_FILE = file('./server-bundle.cjs')
+/** the hash of tsc's build info when the bundle was made */
+const STAMP_FILE = file('./server-bundle.stamp')
+const TSC_BUILD_INFO = file('./.tsbuildinfo')
+
+/**
+ * Whether the bundle was made from the modules tsc compiled last: after a bare `tsc` it would
+ * run yesterday's code, so the modules run instead until `npm run build` makes it again.
+ */
+function bundleIsCurrent (): boolean {
+  if (!existsSync(BUNDLE_FILE)) return false
   try {
-    return readFileSync(path)
-  } catch {
-    throw new StartupError(`${variable}: cannot read ${path}`)
-  }
+    const built = readFileSync(STAMP_FILE, 'utf8')
+    if (createHash('sha256').update(readFileSync(TSC_BUILD_INFO)).digest('hex') === built) return true
+  } catch {}
+  process.stderr.write('trove: dist/server-bundle.cjs is older than the compiled modules; loading those instead (npm run build makes it again)\n')
+  return false
 }
 
-async function main (env: Record<string, string | undefined>): Promise<void> {
-  // files Trove creates (database, WAL, generated key) are readable by its own user only
-  process.umask(0o077)
-  const config = loadConfig(env)
-  // children and crash dumps must not inherit the key
-  delete process.env.TROVE_MASTER_KEY
-  const logger = pino(loggerOptions(config.logLevel))
-
-  const trove = await openTrove(config, logger)
-  if (trove.generatedAdminKey !== undefined) {
-    // printed once, outside the log stream: only its hash is stored
-    process.stderr.write(`\nTrove created an admin API key. It is shown only this once; store it now:\n\n  ${trove.generatedAdminKey}\n\n`)
-  }
-  const app = await buildApp({
-    trove,
-    loggerInstance: logger,
-    maxVersions: config.maxVersions,
-    recoveryDays: config.recoveryDays,
-    rateLimit: config.rateLimit,
-    authFailureLimit: config.authFailureLimit,
-    auditReads: config.auditReads,
-    metricsToken: config.metricsToken,
-    https: config.tls === undefined ? undefined : { cert: readTlsFile(config.tls.certFile, 'TROVE_TLS_CERT_FILE'), key: readTlsFile(config.tls.keyFile, 'TROVE_TLS_KEY_FILE') }
-  })
-  if (config.tls === undefined && !LOOPBACK.has(config.host)) {
-    logger.warn({ host: config.host }, 'listening on a non-loopback address without TLS: API keys and secrets cross the network in clear text; set TROVE_TLS_CERT_FILE and TROVE_TLS_KEY_FILE or put a TLS proxy in front')
-  }
-  await app.listen({ host: config.host, port: config.port })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address !== null ? address.port : config.port
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host
-  const url = `${config.tls === undefined ? 'http' : 'https'}://${host}:${port}`
-  logger.info({ url }, `Trove is listening on ${url}`)
-
-  let closing = false
-  const shutdown = (signal: string): void => {
-    if (closing) return
-    closing = true
-    logger.info({ signal }, 'shutting down')
-    // requests in flight may finish, for a bounded time; then batched writes are flushed (onClose)
-    // and the store is checkpointed and closed
-    const bound = new Promise<void>(resolve => setTimeout(() => {
-      logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the shutdown bound')
-      resolve()
-    }, config.shutdownTimeoutMs).unref())
-    Promise.race([app.close(), bound])
-      .then(() => trove.close())
-      .then(() => process.exit(0), (err: unknown) => {
-        logger.error({ err }, 'shutdown failed')
-        process.exit(1)
-      })
-  }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
+async function loadServer (): Promise<RunServerModule> {
+  if (bundleIsCurrent()) return loadBundle(BUNDLE_FILE, codeCacheFile(BUNDLE_FILE)).exports as unknown as RunServerModule
+  return await import('./run-server.js')
 }
 
-/** Starts the service; a start-up problem is printed as one line and exits non-zero. */
+/** Starts the service (see run-server.ts); `trove serve` calls this with its flags merged in. */
 export function runServer (env: Record<string, string | undefined> = process.env): void {
-  main(env).catch((err: unknown) => {
-    if (err instanceof StartupError) {
-      process.stderr.write(`trove: ${err.message}\n`)
-      process.exit(78)
-    }
+  loadServer().then(server => server.runServer(env), (err: unknown) => {
     process.stderr.write(`trove: failed to start: ${(err as Error).name}: ${(err as Error).message}\n`)
     process.exit(1)
   })

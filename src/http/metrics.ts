@@ -1,34 +1,41 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Counter, Histogram, Registry } from 'prom-client'
 import { errorBody } from '../errors.js'
 import type { Store } from '../store/store.js'
 
-/**
- * GET /metrics in Prometheus text format: requests by route and status with latency histograms,
- * authentication failures, secrets and keys by team, database size and audit chain length. The
- * registry is per app, so several apps in one process (tests, createServer) do not collide.
- * With TROVE_METRICS_TOKEN set, the route needs `Authorization: Bearer <token>`.
- */
-export async function metricsPlugin (app: FastifyInstance, options: { store: Store, token?: string }): Promise<void> {
+/** Observations kept while prom-client is not loaded; reaching this many loads it. */
+export const PENDING_LIMIT = 1000
+
+interface Metrics {
+  registry: Registry
+  requests: Histogram<'method' | 'route' | 'status_code'>
+  authFailures: Counter<'reason'>
+}
+
+type Observation =
+  | { kind: 'request', method: string, route: string, status: string, seconds: number }
+  | { kind: 'authFailure', reason: string }
+
+async function createMetrics (store: Store): Promise<Metrics> {
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = await import('prom-client')
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'trove_process_' })
 
   const requests = new Histogram({
     name: 'trove_http_request_duration_seconds',
     help: 'HTTP requests by method, route template and status, with their latency',
-    labelNames: ['method', 'route', 'status_code'],
+    labelNames: ['method', 'route', 'status_code'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry]
   })
   const authFailures = new Counter({
     name: 'trove_auth_failures_total',
     help: 'Requests refused for a missing, unknown, revoked or expired API key',
-    labelNames: ['reason'],
+    labelNames: ['reason'] as const,
     registers: [registry]
   })
   // Gauges read the store when scraped, not on every request.
-  const { store } = options
   registry.registerMetric(new Gauge({
     registers: [],
     name: 'trove_secrets',
@@ -64,11 +71,57 @@ export async function metricsPlugin (app: FastifyInstance, options: { store: Sto
     help: 'Length of the audit hash chain',
     async collect () { this.set((await store.stats()).auditEntries) }
   }))
+  return { registry, requests, authFailures }
+}
+
+function record (metrics: Metrics, observation: Observation): void {
+  if (observation.kind === 'request') {
+    metrics.requests.observe({ method: observation.method, route: observation.route, status_code: observation.status }, observation.seconds)
+  } else {
+    metrics.authFailures.inc({ reason: observation.reason })
+  }
+}
+
+/**
+ * GET /metrics in Prometheus text format: requests by route and status with latency histograms,
+ * authentication failures, secrets and keys by team, database size and audit chain length. The
+ * registry is per app, so several apps in one process (tests, createServer) do not collide.
+ * With TROVE_METRICS_TOKEN set, the route needs `Authorization: Bearer <token>`.
+ *
+ * prom-client loads on the first scrape, or once PENDING_LIMIT observations wait for it, not at
+ * start-up (issue 9, cold start). The observations made until then are kept and recorded when it
+ * loads, so the counts are the same; the process metrics (event-loop lag, GC) start then.
+ */
+export async function metricsPlugin (app: FastifyInstance, options: { store: Store, token?: string }): Promise<void> {
+  let metrics: Metrics | undefined
+  let loading: Promise<Metrics> | undefined
+  const pending: Observation[] = []
+  const load = (): Promise<Metrics> => {
+    loading ??= createMetrics(options.store).then(created => {
+      for (const observation of pending) record(created, observation)
+      pending.length = 0
+      metrics = created
+      return created
+    }, (err: unknown) => {
+      // the next scrape tries again; what waited is dropped rather than kept without bound
+      loading = undefined
+      pending.length = 0
+      throw err
+    })
+    return loading
+  }
+  const observe = (observation: Observation): void => {
+    if (metrics !== undefined) return record(metrics, observation)
+    pending.push(observation)
+    if (pending.length >= PENDING_LIMIT) {
+      load().catch((err: unknown) => app.log.error({ err }, 'loading the metrics failed'))
+    }
+  }
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
-    requests.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    if (reply.statusCode === 401 && route !== '/metrics') authFailures.inc({ reason: request.authFailure ?? 'missing_or_malformed' })
+    observe({ kind: 'request', method: request.method, route, status: String(reply.statusCode), seconds: reply.elapsedTime / 1000 })
+    if (reply.statusCode === 401 && route !== '/metrics') observe({ kind: 'authFailure', reason: request.authFailure ?? 'missing_or_malformed' })
   })
 
   const token = options.token === undefined ? undefined : Buffer.from(`Bearer ${options.token}`)
@@ -80,6 +133,7 @@ export async function metricsPlugin (app: FastifyInstance, options: { store: Sto
           .send(errorBody(401, 'invalid_metrics_token', 'the metrics token is missing or wrong'))
       }
     }
+    const { registry } = await load()
     return reply.type(registry.contentType).send(await registry.metrics())
   })
 }

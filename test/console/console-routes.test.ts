@@ -1,4 +1,5 @@
-import { sep } from 'node:path'
+import { rmSync } from 'node:fs'
+import { join, sep } from 'node:path'
 import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import webConsole, { CONSOLE_DIR } from '../../src/http/console.js'
@@ -44,6 +45,30 @@ t.test('serves index.html at / and the assets, with helmet\'s headers and the po
 
   const api = await app.inject({ method: 'GET', url: '/v1/thing' })
   t.equal(api.headers['content-security-policy'], undefined, 'routes outside the console are untouched')
+})
+
+t.test('HEAD, conditional requests and a file removed since start-up', async t => {
+  const root = builtConsole(t)
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(webConsole, { root })
+
+  const head = await app.inject({ method: 'HEAD', url: '/assets/index-abc123.js' })
+  t.equal(head.statusCode, 200)
+  t.equal(head.headers['content-length'], String('console.log(1)'.length), 'the length of the file, without its body')
+  t.equal(head.body, '')
+
+  const page = await app.inject({ method: 'GET', url: '/' })
+  const again = await app.inject({ method: 'GET', url: '/', headers: { 'if-none-match': String(page.headers.etag) } })
+  t.equal(again.statusCode, 304)
+  t.equal(again.body, '')
+  t.equal(again.headers['content-type'], undefined, 'no type for no body')
+  t.equal(again.headers['x-frame-options'], 'DENY', 'helmet\'s headers on a 304 too')
+
+  rmSync(join(root, 'assets', 'index-abc123.css'))
+  const gone = await app.inject({ method: 'GET', url: '/assets/index-abc123.css' })
+  t.equal(gone.statusCode, 404, 'the route stays but the file server finds nothing')
+  t.equal(gone.headers['content-security-policy'], undefined, 'the 404 of any unknown path')
 })
 
 t.test('without a built console it registers nothing', async t => {

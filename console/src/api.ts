@@ -1,17 +1,11 @@
 // The console's only way to the server: Trove's HTTP API on the same origin, with the API key
 // from this tab's sessionStorage as a Bearer token.
 
-export interface Team { id: string, name: string }
+import type { ApiKey, CreatedApiKey, Secret } from '../../src/api-shapes.js'
 
-export interface Secret {
-  id: string
-  name: string
-  team_name: string
-  created_at: string
-  updated_at?: string
-  version?: number
-  fingerprint?: string
-}
+export type { ApiKey, CreatedApiKey, Secret }
+
+export interface Team { id: string, name: string }
 
 export interface SecretVersion {
   version: number
@@ -30,20 +24,6 @@ export interface TrashedSecret {
   version: number
   fingerprint: string
 }
-
-export interface ApiKey {
-  id: string
-  name: string
-  scopes: string[]
-  teams: string[] | null
-  created_at: string
-  expires_at: string | null
-  last_used_at: string | null
-  revoked: boolean
-  revoked_at: string | null
-}
-
-export interface CreatedApiKey extends ApiKey { key: string }
 
 export interface AuditEntry {
   id: number

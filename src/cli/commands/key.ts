@@ -1,18 +1,7 @@
 import type { Command } from 'commander'
+import type { ApiKey, CreatedApiKey } from '../../api-shapes.js'
 import { collect, clientOf, optionsOf, withCommon } from '../options.js'
 import { note, out, printJson, printTable, when } from '../output.js'
-
-interface ApiKey {
-  id: string
-  name: string
-  scopes: string[]
-  teams: string[] | null
-  created_at: string
-  expires_at: string | null
-  last_used_at: string | null
-  revoked: boolean
-  key?: string
-}
 
 const SCOPES = 'secrets:list, secrets:read, secrets:write, secrets:delete, keys:manage, teams:manage, audit:read, admin'
 
@@ -30,12 +19,12 @@ export function registerKeyCommands (program: Command): void {
       const options = optionsOf<{ name: string, scope: string[], team?: string[], expiresAt?: string }>(command)
       const client = clientOf(command)
       const teams = options.team === undefined ? undefined : await Promise.all(options.team.map(async t => (await client.team(t)).id))
-      const created = await client.json<ApiKey>('POST', '/v1/api_keys', {
+      const created = await client.json<CreatedApiKey>('POST', '/v1/api_keys', {
         json: { name: options.name, scopes: options.scope, teams, expires_at: options.expiresAt }
       })
       if (options.json === true) return printJson(created)
       note(`Created API key "${created.name}" (id ${created.id}, scopes ${created.scopes.join(', ')}). It is shown only this once; store it now:`)
-      out(created.key ?? '')
+      out(created.key)
     })
 
   withCommon(key.command('list'))

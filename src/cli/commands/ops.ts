@@ -1,19 +1,11 @@
 import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
+import type { RotationStatus } from '../../ops/rotation.js'
 import { CliError } from '../errors.js'
 import { writeFileAtomic } from '../files.js'
 import { clientOf, optionsOf, withCommon } from '../options.js'
 import { note, out, printJson } from '../output.js'
-
-interface RotationStatus {
-  state: 'idle' | 'running' | 'failed'
-  active_term: number
-  total: number
-  rewrapped: number
-  remaining: number
-  terms: number[]
-}
 
 /** A one-line progress bar on a terminal; nothing when stderr is not one. */
 function progress (status: RotationStatus): void {

@@ -1,17 +1,8 @@
 import type { Command } from 'commander'
+import type { Secret } from '../../api-shapes.js'
 import { readSecretValue } from '../input.js'
 import { clientOf, optionsOf, positiveInteger, type TeamOption, withCommon, withTeam } from '../options.js'
 import { out, printJson, printTable, when } from '../output.js'
-
-interface SecretMeta {
-  id: string
-  name: string
-  team_name: string
-  created_at: string
-  updated_at?: string
-  version?: number
-  fingerprint?: string
-}
 
 interface Version {
   version: number
@@ -45,7 +36,7 @@ export function registerSecretCommands (program: Command): void {
       // resolve the team before asking for a value, so a wrong --team fails before the prompt
       const path = await client.scoped(options.team, '/secrets')
       const value = options.value ?? await readSecretValue(name)
-      const answer = await client.json<SecretMeta>('POST', path, { json: { name, value } })
+      const answer = await client.json<Secret>('POST', path, { json: { name, value } })
       if (options.json === true) printJson(answer)
       else out(`Set secret ${answer.name}`)
     })
@@ -55,7 +46,7 @@ export function registerSecretCommands (program: Command): void {
     .action(async (_options: unknown, command: Command) => {
       const options = optionsOf<TeamOption>(command)
       const client = clientOf(command)
-      const answer = await client.json<{ secrets: SecretMeta[] }>('GET', await client.scoped(options.team, '/secrets'))
+      const answer = await client.json<{ secrets: Secret[] }>('GET', await client.scoped(options.team, '/secrets'))
       if (options.json === true) return printJson(answer)
       if (answer.secrets.length === 0) return out('No secrets found.')
       printTable(['name', 'team', 'version', 'updated'], answer.secrets.map(s => [
@@ -108,7 +99,7 @@ export function registerSecretCommands (program: Command): void {
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = optionsOf<TeamOption & { version: number }>(command)
       const client = clientOf(command)
-      const answer = await client.json<SecretMeta>('POST', await client.scoped(options.team, secretPath(name, '/rollback')), { json: { version: options.version } })
+      const answer = await client.json<Secret>('POST', await client.scoped(options.team, secretPath(name, '/rollback')), { json: { version: options.version } })
       if (options.json === true) printJson(answer)
       else out(`Rolled back secret ${answer.name} to version ${options.version} (now version ${answer.version ?? '?'})`)
     })
@@ -119,7 +110,7 @@ export function registerSecretCommands (program: Command): void {
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = optionsOf<TeamOption>(command)
       const client = clientOf(command)
-      const answer = await client.json<SecretMeta>('POST', await client.scoped(options.team, `/trash/${encodeURIComponent(name)}/restore`))
+      const answer = await client.json<Secret>('POST', await client.scoped(options.team, `/trash/${encodeURIComponent(name)}/restore`))
       if (options.json === true) printJson(answer)
       else out(`Restored secret ${answer.name}`)
     })

@@ -93,6 +93,22 @@ export function toSecret (row: SecretRow): SecretRecord {
   }
 }
 
+/** The audit record of a trashed secret destroyed because its recovery window ended. */
+export function purgedAuditEvent (now: string, secret: { name: string, team_id: string, team_name: string }): AuditEvent {
+  return {
+    createdAt: now,
+    eventType: 'SECRET_PURGED',
+    outcome: 'success',
+    keyId: null,
+    teamId: secret.team_id,
+    teamName: secret.team_name,
+    secretName: secret.name,
+    clientIp: null,
+    requestId: null,
+    detail: 'recovery window ended'
+  }
+}
+
 export function toTrashed (row: SecretRow): TrashedSecretRecord {
   return { ...toSecret(row), deletedAt: row.deleted_at ?? '', purgeAt: row.purge_at ?? '' }
 }

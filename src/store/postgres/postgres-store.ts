@@ -3,7 +3,7 @@ import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/cha
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import { AppError, KeyringChanged, StartupError } from '../../errors.js'
 import {
-  prefixEnd, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed,
+  prefixEnd, purgedAuditEvent, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed,
   toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
   type AuditLogRow, type SealedRow, type SecretRow, type SecretValueRow, type TeamRow, type VersionRow
 } from '../rows.js'
@@ -654,18 +654,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
         const expired = await rows<{ name: string, team_id: string, team_name: string }>(q, `DELETE FROM secrets s USING teams t
           WHERE t.kdf_id = s.team_kdf_id AND s.deleted_at IS NOT NULL AND s.purge_at <= $1
           RETURNING s.name, t.id AS team_id, t.name AS team_name`, [now])
-        await appendAudit(q, expired.map(secret => ({
-          createdAt: now,
-          eventType: 'SECRET_PURGED',
-          outcome: 'success' as const,
-          keyId: null,
-          teamId: secret.team_id,
-          teamName: secret.team_name,
-          secretName: secret.name,
-          clientIp: null,
-          requestId: null,
-          detail: 'recovery window ended'
-        })))
+        await appendAudit(q, expired.map(secret => purgedAuditEvent(now, secret)))
         return expired.length
       })
     },

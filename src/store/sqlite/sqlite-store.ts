@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
-  prefixEnd, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
+  prefixEnd, purgedAuditEvent, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
   type AuditLogRow, type SecretRow, type SecretValueRow, type VersionRow
 } from '../rows.js'
 import {
@@ -303,18 +303,7 @@ export function createSqliteStore (path: string): Store {
   const purge = db.transaction((now: string): number => {
     const expired = sql.expiredTrash.all(now) as { id: string, name: string, team_id: string, team_name: string }[]
     for (const secret of expired) sql.deleteSecretById.run(secret.id)
-    appendAudit(expired.map(secret => ({
-      createdAt: now,
-      eventType: 'SECRET_PURGED',
-      outcome: 'success' as const,
-      keyId: null,
-      teamId: secret.team_id,
-      teamName: secret.team_name,
-      secretName: secret.name,
-      clientIp: null,
-      requestId: null,
-      detail: 'recovery window ended'
-    })))
+    appendAudit(expired.map(secret => purgedAuditEvent(now, secret)))
     return expired.length
   })
 

@@ -2,31 +2,10 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import t, { type Test } from 'tap'
-import { startCliSession } from '../fixtures/cli.js'
+import t from 'tap'
+import { MULTI, QUOTED, seededTrussSession as seeded, TRUSS_CONFIG as CONFIG } from '../fixtures/truss.js'
 
 const exec = promisify(execFile)
-
-const CONFIG = `model_name: materialized
-secrets:
-  hf_access_token: null   # read by start_command
-  multi_line: null
-  quoted: null
-docker_server:
-  start_command: sh -c "HF_TOKEN=$(cat /secrets/hf_access_token) my-server --port 8000"
-`
-const MULTI = 'first line\n  second line\n\nafter a blank line\n'
-const QUOTED = 'it\'s "quoted" with $HOME, `ticks`, a \\ backslash and \'\\\'\''
-
-async function seeded (t: Test) {
-  const session = await startCliSession(t)
-  await Promise.all([
-    session.trove(['secret', 'set', 'hf_access_token', '--value', 'hf_token_value']),
-    session.trove(['secret', 'set', 'multi_line'], { input: `${MULTI}\n` }),
-    session.trove(['secret', 'set', 'quoted', '--value', QUOTED])
-  ])
-  return session
-}
 
 t.test('a start_command reads the files with $(cat …), as in a custom Docker image', async t => {
   const { trove } = await seeded(t)

@@ -1,28 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
-import { startCliSession } from '../fixtures/cli.js'
-
-const CONFIG = `model_name: materialized
-secrets:
-  hf_access_token: null   # read by start_command
-  multi_line: null
-  quoted: null
-docker_server:
-  start_command: sh -c "HF_TOKEN=$(cat /secrets/hf_access_token) my-server --port 8000"
-`
-const MULTI = 'first line\n  second line\n\nafter a blank line\n'
-const QUOTED = 'it\'s "quoted" with $HOME, `ticks`, a \\ backslash and \'\\\'\''
-
-async function seeded (t: Test) {
-  const session = await startCliSession(t)
-  await Promise.all([
-    session.trove(['secret', 'set', 'hf_access_token', '--value', 'hf_token_value']),
-    session.trove(['secret', 'set', 'multi_line'], { input: `${MULTI}\n` }),
-    session.trove(['secret', 'set', 'quoted', '--value', QUOTED])
-  ])
-  return session
-}
+import t from 'tap'
+import { MULTI, QUOTED, seededTrussSession as seeded, TRUSS_CONFIG as CONFIG } from '../fixtures/truss.js'
 
 t.test('materialize writes exact bytes, 0400 files in a 0700 folder, and removes only its own stale files', async t => {
   const { trove } = await seeded(t)

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
+import { createAuditHasher, GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import { AppError, KeyringChanged, StartupError } from '../../errors.js'
 import {
@@ -527,7 +527,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
       })
     },
 
-    setAuditHasher (hasher) { hashAudit = hasher },
+    setAuditKey (key) { hashAudit = createAuditHasher(key) },
     async appendAudit (events) {
       if (events.length === 0) return
       await transaction(q => appendAudit(q, events))

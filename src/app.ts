@@ -75,15 +75,18 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     schemaController: { compilersFactory: { buildSerializer: lazySerializers } }
   }) as unknown as FastifyInstance
 
-  app.addHook('onResponse', async (request, reply) => {
+  // hooks that run on every request are callbacks, not async functions: a promise each time shows
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    done()
   })
   acceptJsonWhateverTheContentType(app, BODY_LIMIT)
   installErrorHandler(app)
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     // answers may hold secret values: never keep them in a cache
     reply.header('cache-control', 'no-store')
     reply.header('x-content-type-options', 'nosniff')
+    done(null, payload)
   })
 
   const { now } = options

@@ -10,6 +10,8 @@ export const PENDING_LIMIT = 1000
 interface Metrics {
   registry: Registry
   requests: Histogram<'method' | 'route' | 'status_code'>
+  /** one histogram child per method, route and status: labelling each observation anew shows in a profile */
+  requestSeries: Map<string, { observe (seconds: number): void }>
   authFailures: Counter<'reason'>
 }
 
@@ -71,12 +73,19 @@ async function createMetrics (store: Store): Promise<Metrics> {
     help: 'Length of the audit hash chain',
     async collect () { this.set((await store.stats()).auditEntries) }
   }))
-  return { registry, requests, authFailures }
+  return { registry, requests, requestSeries: new Map(), authFailures }
 }
 
 function record (metrics: Metrics, observation: Observation): void {
   if (observation.kind === 'request') {
-    metrics.requests.observe({ method: observation.method, route: observation.route, status_code: observation.status }, observation.seconds)
+    const { method, route, status } = observation
+    const key = `${method} ${status} ${route}`
+    let series = metrics.requestSeries.get(key)
+    if (series === undefined) {
+      series = metrics.requests.labels(method, route, status)
+      metrics.requestSeries.set(key, series)
+    }
+    series.observe(observation.seconds)
   } else {
     metrics.authFailures.inc({ reason: observation.reason })
   }
@@ -118,10 +127,12 @@ export async function metricsPlugin (app: FastifyInstance, options: { store: Sto
     }
   }
 
-  app.addHook('onResponse', async (request, reply) => {
+  // a callback, not an async function: it runs on every request and a promise each time shows
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
     observe({ kind: 'request', method: request.method, route, status: String(reply.statusCode), seconds: reply.elapsedTime / 1000 })
     if (reply.statusCode === 401 && route !== '/metrics') observe({ kind: 'authFailure', reason: request.authFailure ?? 'missing_or_malformed' })
+    done()
   })
 
   const token = options.token === undefined ? undefined : Buffer.from(`Bearer ${options.token}`)

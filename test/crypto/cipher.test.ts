@@ -31,6 +31,17 @@ t.test('two seals of one value differ (random nonce)', async t => {
   t.not(a.toString('hex'), b.toString('hex'))
 })
 
+t.test('no nonce is used twice, also across refills of the nonce pool', async t => {
+  const nonces = new Set<string>()
+  const seals = 2000
+  for (let i = 0; i < seals; i++) {
+    const blob = cipher.seal(key, 7, context, Buffer.from('same'))
+    // fmt(1) ‖ term(4) ‖ nonce(24)
+    nonces.add(blob.subarray(5, 29).toString('hex'))
+  }
+  t.equal(nonces.size, seals)
+})
+
 t.test('a flipped bit anywhere is an integrity error', async t => {
   const blob = cipher.seal(key, 7, context, Buffer.from('value'))
   for (let i = 0; i < blob.length; i++) {

@@ -51,9 +51,7 @@ export function createAuditWriter (data: WriterData) {
   }
 
   function start (): Worker {
-    // it holds a group at a time: a small young generation keeps its memory small (the default
-    // grows to tens of MiB under a read load, all resident)
-    const thread = new Worker(THREAD_URL, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } })
+    const thread = new Worker(THREAD_URL, { workerData: data })
     thread.unref()
     thread.on('message', (reply: WriterReply) => {
       const entry = waiting.get(reply.id)

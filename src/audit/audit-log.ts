@@ -30,9 +30,7 @@ export function eventFrom (principal: Principal | undefined, eventType: string, 
   }
 }
 
-// Under a heavy read load the 200 ms timer, not this, should end a group: one group with more
-// rows touches fewer distinct index pages per row (reads spread over the secrets' names).
-const GROUP_LIMIT = 5000
+const GROUP_LIMIT = 500
 
 /**
  * The audit log. Changes are written by the store in the transaction that makes them; reads and
@@ -42,7 +40,7 @@ const GROUP_LIMIT = 5000
 export function createAuditLog (options: AuditLogOptions) {
   const { store } = options
   const hasher = createAuditHasher(options.auditKey)
-  store.setAuditKey(options.auditKey)
+  store.setAuditHasher(hasher)
   const recordReads = options.recordReads ?? true
   const flushMs = options.flushMs ?? 200
   let pending: AuditEvent[] = []

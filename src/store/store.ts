@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditRow } from '../audit/chain.js'
+import type { AuditEvent, AuditHasher, AuditRow } from '../audit/chain.js'
 import type { KeyringRecord } from '../crypto/keyring.js'
 
 /**
@@ -184,8 +184,8 @@ export interface Store {
   /** Deletes an empty team; 'in_use' while it holds secrets (trash included) or live keys. */
   deleteTeam (id: string, audit?: AuditEvent): Promise<TeamRecord | 'in_use' | undefined>
 
-  /** The audit chain's hash is keyed with the keyring's audit key, unlocked after the store opens. */
-  setAuditKey (key: Uint8Array): void
+  /** The audit hash is keyed from the keyring, which is unlocked after the store opens. */
+  setAuditHasher (hasher: AuditHasher): void
   /** Appends events to the chain in one transaction (grouped reads and refusals). */
   appendAudit (events: readonly AuditEvent[]): Promise<void>
   listAudit (query: AuditQuery): Promise<AuditRow[]>

@@ -34,7 +34,7 @@ async function twoStores (t: Test, options?: PostgresStoreOptions): Promise<{ a:
     ],
     defaultTeam: { id: 'team_default', name: 'default', kdfId: 1, createdAt: now }
   }), true)
-  for (const store of [a, b]) store.setAuditKey(AUDIT_KEY)
+  for (const store of [a, b]) store.setAuditHasher(createAuditHasher(AUDIT_KEY))
   return { a, b, team: (await a.findTeamByName('default'))!, url }
 }
 

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { createAuditHasher, GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
+import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import { AppError, KeyringChanged, StartupError } from '../../errors.js'
 import {
@@ -527,7 +527,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
       })
     },
 
-    setAuditKey (key) { hashAudit = createAuditHasher(key) },
+    setAuditHasher (hasher) { hashAudit = hasher },
     async appendAudit (events) {
       if (events.length === 0) return
       await transaction(q => appendAudit(q, events))

@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs'
-import { createAuditHasher, type AuditEvent } from '../../audit/chain.js'
+import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
   prefixEnd, purgedAuditEvent, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
@@ -10,8 +10,6 @@ import {
   type ApiKeyRecord, type ExpectedVersion, type InitialState, type SecretRecord, type SecretVersionRecord,
   type Store, type TeamRecord, type UpsertResult, type UpsertSecretInput
 } from '../store.js'
-import { createChainAppender } from './audit-chain-append.js'
-import { createAuditWriter, type AuditWriter } from './audit-writer.js'
 import { openDatabase, type SqliteDatabase } from './db.js'
 import { migrate } from './migrate.js'
 import { createReadCache } from './read-cache.js'
@@ -114,6 +112,9 @@ export function createSqliteStore (path: string): Store {
     teamInUse: db.prepare(`SELECT (SELECT count(*) FROM secrets WHERE team_kdf_id = @kdfId)
       + (SELECT count(*) FROM api_keys, json_each(api_keys.teams) WHERE api_keys.revoked_at IS NULL AND json_each.value = @id)`).pluck(),
     deleteTeam: db.prepare('DELETE FROM teams WHERE kdf_id = ?'),
+    lastAudit: db.prepare('SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1'),
+    insertAudit: db.prepare(`INSERT INTO audit_log (id, created_at, event_type, outcome, key_id, team_id, team_name, secret_name, client_ip, request_id, detail, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     auditAfter: db.prepare('SELECT * FROM audit_log WHERE id > ? ORDER BY id LIMIT ?'),
     expiredTrash: db.prepare(`SELECT s.id, s.name, t.id AS team_id, t.name AS team_name FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
       WHERE s.deleted_at IS NOT NULL AND s.purge_at <= ?`),
@@ -140,16 +141,24 @@ export function createSqliteStore (path: string): Store {
     deleteKeyring: db.prepare('DELETE FROM keyring')
   }
 
-  // set with the audit key (setAuditKey), which the keyring holds once it is unlocked after opening
-  let appendChain: ((events: readonly AuditEvent[]) => void) | undefined
-  // a file's grouped records are written on a thread of their own; an in-memory database has one connection
-  let auditWriter: AuditWriter | undefined
+  let hashAudit: AuditHasher | undefined
 
   /** Appends to the chain; call only inside a write transaction, so the previous hash cannot move. */
   function appendAudit (events: readonly AuditEvent[]): void {
-    /* c8 ignore next - openTrove sets the audit key before anything can write */
-    if (appendChain === undefined) throw new Error('the audit key is not set')
-    appendChain(events)
+    if (events.length === 0) return
+    /* c8 ignore next - openTrove sets the hasher before anything can write */
+    if (hashAudit === undefined) throw new Error('the audit hasher is not set')
+    const last = sql.lastAudit.get() as { id: number, hash: Buffer } | undefined
+    let id = last?.id ?? 0
+    let prevHash = last?.hash ?? GENESIS_HASH
+    for (const event of events) {
+      id++
+      const hash = hashAudit(id, event, prevHash)
+      // positional: binding 13 named parameters costs more than the insert itself
+      sql.insertAudit.run(id, event.createdAt, event.eventType, event.outcome, event.keyId, event.teamId, event.teamName,
+        event.secretName, event.clientIp, event.requestId, event.detail, prevHash, hash)
+      prevHash = hash
+    }
   }
 
   function findSecret (teamId: string, nameKey: string): SecretRecord | undefined {
@@ -349,15 +358,8 @@ export function createSqliteStore (path: string): Store {
     },
     async createTeam (team, audit) { return createTeam.immediate(team, audit) },
     async deleteTeam (id, audit) { return deleteTeam.immediate(id, audit) },
-    setAuditKey (key) {
-      appendChain = createChainAppender(db, createAuditHasher(key))
-      if (path !== ':memory:') auditWriter = createAuditWriter({ path, auditKey: key })
-    },
-    async appendAudit (events) {
-      if (events.length === 0) return
-      if (auditWriter !== undefined) return await auditWriter.append(events)
-      db.transaction(() => appendAudit(events)).immediate()
-    },
+    setAuditHasher (hasher) { hashAudit = hasher },
+    async appendAudit (events) { db.transaction(() => appendAudit(events)).immediate() },
     async listAudit (query) {
       const where: string[] = []
       const params: Record<string, unknown> = { limit: query.limit }
@@ -466,8 +468,7 @@ export function createSqliteStore (path: string): Store {
       }).immediate()
     },
     async backup (destination) {
-      const copy = async (): Promise<void> => { await db.backup(destination) }
-      await (auditWriter === undefined ? copy() : auditWriter.whileHeld(copy))
+      await db.backup(destination)
     },
     async checkIntegrity () {
       const rows = db.pragma('integrity_check') as { integrity_check: string }[]
@@ -484,7 +485,6 @@ export function createSqliteStore (path: string): Store {
     async ping () { sql.ping.get() },
     async close () {
       if (!db.open) return
-      await auditWriter?.close()
       // fold the WAL into the database so a stopped store is one file
       if (path !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)')
       db.close()

@@ -13,26 +13,31 @@ export interface AuditLogOptions {
   flushMs?: number
 }
 
-/** What an event says about who asked: the key, the request and the address. */
+/** A field given for the event, else its default (a field given as null stays null). */
+function given<T> (value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value
+}
+
+/**
+ * What an event says about who asked: the key, the request and the address. Every property is
+ * written out rather than spread from `fields`: reads create one per request, and spread copies
+ * were promoted out of V8's young generation (see the principal in http/authenticate.ts).
+ */
 export function eventFrom (principal: Principal | undefined, eventType: string, fields: Partial<AuditEvent> = {}, now = new Date()): AuditEvent {
   return {
-    createdAt: now.toISOString(),
-    eventType,
-    outcome: 'success',
-    keyId: principal?.keyId ?? null,
-    teamId: null,
-    teamName: null,
-    secretName: null,
-    clientIp: principal?.clientIp ?? null,
-    requestId: principal?.requestId ?? null,
-    detail: null,
-    ...fields
+    createdAt: given(fields.createdAt, now.toISOString()),
+    eventType: given(fields.eventType, eventType),
+    outcome: given(fields.outcome, 'success'),
+    keyId: given(fields.keyId, principal?.keyId ?? null),
+    teamId: given(fields.teamId, null),
+    teamName: given(fields.teamName, null),
+    secretName: given(fields.secretName, null),
+    clientIp: given(fields.clientIp, principal?.clientIp ?? null),
+    requestId: given(fields.requestId, principal?.requestId ?? null),
+    detail: given(fields.detail, null)
   }
 }
 
-// One group with more rows touches fewer distinct index pages per row (reads spread over the
-// secrets' names): measured under 10-connection value reads, 2,000 beat 500 (fewer, shorter
-// stalls of the event loop per record; p99 8 ms -> 3 ms) at the cost of holding them meanwhile.
 const GROUP_LIMIT = 2000
 
 /**

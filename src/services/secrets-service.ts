@@ -270,7 +270,9 @@ export function createSecretsService (deps: SecretsServiceDeps) {
       const team = await resolveTeam(principal, teamRef)
       const found = await store.findSecretWithVersion(team.kdfId, secretNameKey(name), version)
       if (found === undefined) throw errors.secretNotFound(name)
-      const secret = { ...found.secret, teamId: team.id, teamName: team.name, teamKdfId: team.kdfId }
+      // written out, not spread: see the principal in http/authenticate.ts
+      const { id, name: storedName, nameKey, version: current } = found.secret
+      const secret = { id, name: storedName, nameKey, version: current, teamId: team.id, teamName: team.name, teamKdfId: team.kdfId }
       const versionNumber = version ?? secret.version
       const value = openVersion(secret, versionNumber, found.version)
       recordRead(principal, secret, versionNumber, null)

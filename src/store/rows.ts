@@ -158,7 +158,22 @@ export function prefixEnd (prefix: string): string {
 
 /** The record an upsert that wrote `version` answers with; `existing` is the secret before it. */
 export function upsertedSecret (input: UpsertSecretInput, existing: SecretRecord | undefined, id: string, version: number): SecretRecord {
-  if (existing !== undefined) return { ...existing, version, fingerprint: input.fingerprint, updatedAt: input.now }
+  // written out, not spread: a spread copy with properties added is promoted out of V8's young
+  // generation (see the principal in http/authenticate.ts)
+  if (existing !== undefined) {
+    return {
+      id: existing.id,
+      teamId: existing.teamId,
+      teamName: existing.teamName,
+      teamKdfId: existing.teamKdfId,
+      name: existing.name,
+      nameKey: existing.nameKey,
+      version,
+      fingerprint: input.fingerprint,
+      createdAt: existing.createdAt,
+      updatedAt: input.now
+    }
+  }
   return {
     id,
     teamId: input.team.id,

@@ -1,6 +1,7 @@
 import { AppError } from '../errors.js'
 import type { Principal } from '../services/principal.js'
 import type { AuditQuery, Store } from '../store/store.js'
+import { createPendingEvents } from './pending-events.js'
 import { createAuditHasher, verifyChain, type AuditEvent, type AuditRow, type ChainVerification } from './chain.js'
 
 export interface AuditLogOptions {
@@ -51,26 +52,28 @@ export function createAuditLog (options: AuditLogOptions) {
   store.setAuditHasher(hasher)
   const recordReads = options.recordReads ?? true
   const flushMs = options.flushMs ?? 200
-  let pending: AuditEvent[] = []
+  const pending = createPendingEvents()
+  // groups the store refused, written first with the next group
+  let refused: AuditEvent[] = []
   let timer: NodeJS.Timeout | undefined
   let writing: Promise<void> = Promise.resolve()
 
   function flush (): Promise<void> {
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
-    if (pending.length === 0) return writing
-    const group = pending
-    pending = []
+    if (pending.size === 0 && refused.length === 0) return writing
+    const group = refused.length === 0 ? pending.take() : [...refused, ...pending.take()]
+    refused = []
     writing = writing.then(() => store.appendAudit(group)).catch(() => {
-      // a failed group goes back to the front, to be written with the next one
-      pending = [...group, ...pending]
+      // a failed group is kept, in order, to be written with the next one
+      refused = [...refused, ...group]
     })
     return writing
   }
 
   function enqueue (event: AuditEvent): void {
     pending.push(event)
-    if (pending.length >= GROUP_LIMIT) flush()
+    if (pending.size >= GROUP_LIMIT) flush()
     else timer ??= setTimeout(flush, flushMs).unref()
   }
 

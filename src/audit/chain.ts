@@ -20,6 +20,20 @@ export interface AuditRow extends AuditEvent {
   hash: Buffer
 }
 
+type Nullable = string | null
+/** An event's fields as a list, in the one order both the chain's hash and waiting groups use. */
+export type AuditEventValues = [createdAt: string, eventType: string, outcome: AuditEvent['outcome'], keyId: Nullable,
+  teamId: Nullable, teamName: Nullable, secretName: Nullable, clientIp: Nullable, requestId: Nullable, detail: Nullable]
+
+export function auditEventValues (event: AuditEvent): AuditEventValues {
+  return [event.createdAt, event.eventType, event.outcome, event.keyId, event.teamId, event.teamName,
+    event.secretName, event.clientIp, event.requestId, event.detail]
+}
+
+export function auditEventFromValues ([createdAt, eventType, outcome, keyId, teamId, teamName, secretName, clientIp, requestId, detail]: AuditEventValues): AuditEvent {
+  return { createdAt, eventType, outcome, keyId, teamId, teamName, secretName, clientIp, requestId, detail }
+}
+
 /** The hash before the first row. */
 export const GENESIS_HASH = Buffer.alloc(32)
 
@@ -32,10 +46,7 @@ export type AuditHasher = (id: number, event: AuditEvent, prevHash: Buffer) => B
  */
 export function createAuditHasher (key: Uint8Array): AuditHasher {
   return (id, event, prevHash) => createHmac('sha256', key)
-    .update(JSON.stringify([
-      id, event.createdAt, event.eventType, event.outcome, event.keyId, event.teamId, event.teamName,
-      event.secretName, event.clientIp, event.requestId, event.detail
-    ]))
+    .update(JSON.stringify([id, ...auditEventValues(event)]))
     .update(prevHash)
     .digest()
 }

@@ -1,11 +1,6 @@
-import type { AuditEvent } from './chain.js'
+import { auditEventFromValues, auditEventValues, type AuditEvent, type AuditEventValues } from './chain.js'
 
 const INITIAL_BYTES = 64 * 1024
-
-type Nullable = string | null
-/** An event as one JSON array, its fields in AuditEvent's order. */
-type EventLine = [createdAt: string, eventType: string, outcome: AuditEvent['outcome'], keyId: Nullable, teamId: Nullable,
-  teamName: Nullable, secretName: Nullable, clientIp: Nullable, requestId: Nullable, detail: Nullable]
 
 /**
  * Grouped audit events waiting to be written, kept as JSON lines in one buffer outside the
@@ -25,9 +20,7 @@ export function createPendingEvents () {
     get size (): number { return count },
 
     push (event: AuditEvent): void {
-      const fields: EventLine = [event.createdAt, event.eventType, event.outcome, event.keyId, event.teamId, event.teamName,
-        event.secretName, event.clientIp, event.requestId, event.detail]
-      const line = JSON.stringify(fields)
+      const line = JSON.stringify(auditEventValues(event))
       const bytes = Buffer.byteLength(line) + 1
       if (used + bytes > buffer.length) {
         const grown = Buffer.alloc(Math.max(buffer.length * 2, used + bytes))
@@ -45,9 +38,7 @@ export function createPendingEvents () {
       let start = 0
       while (start < used) {
         const end = buffer.indexOf(0x0a, start)
-        const [createdAt, eventType, outcome, keyId, teamId, teamName, secretName, clientIp, requestId, detail] =
-          JSON.parse(buffer.toString('utf8', start, end)) as EventLine
-        events.push({ createdAt, eventType, outcome, keyId, teamId, teamName, secretName, clientIp, requestId, detail })
+        events.push(auditEventFromValues(JSON.parse(buffer.toString('utf8', start, end)) as AuditEventValues))
         start = end + 1
       }
       // the buffer is kept, however large a group made it (a group has at most GROUP_LIMIT

@@ -60,6 +60,36 @@ function lazyExternals (names) {
   }
 }
 
+/**
+ * Built-ins that fastify requires when it loads but a plain HTTP start never uses: https (and tls
+ * through it) only with TROVE_TLS_*, http2 never. Each becomes an object that requires the module
+ * on first use: loading them took ~6 ms of a cold start (bench/README.md).
+ */
+function lazyBuiltins (names) {
+  const prefix = '\0lazy-builtin:'
+  return {
+    name: 'trove-lazy-builtins',
+    resolveId (id, importer) {
+      if (!names.includes(id)) return null
+      return importer?.startsWith(prefix) ? { id, external: true } : prefix + id
+    },
+    load (id) {
+      if (!id.startsWith(prefix)) return null
+      return `let loaded
+const load = () => (loaded ??= require(${JSON.stringify(id.slice(prefix.length))}))
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const descriptor = Reflect.getOwnPropertyDescriptor(load(), key)
+    return descriptor === undefined ? undefined : { ...descriptor, configurable: true }
+  }
+})`
+    }
+  }
+}
+
 /** Non-ASCII left by the bundler (licence comments) as \u escapes, so the file stays ASCII. */
 function toAscii (file) {
   const text = readFileSync(file, 'utf8')
@@ -77,7 +107,7 @@ async function bundle () {
     input: { 'server-bundle': join(DIST, 'run-server.js') },
     platform: 'node',
     external: ['better-sqlite3'],
-    plugins: [moduleUrls(RolldownMagicString), lazyExternals(['pg'])],
+    plugins: [moduleUrls(RolldownMagicString), lazyExternals(['pg']), lazyBuiltins(['node:https', 'https', 'node:http2', 'http2'])],
     logLevel: 'warn',
     output: {
       dir: DIST,

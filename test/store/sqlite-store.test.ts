@@ -45,6 +45,19 @@ t.test('an edited migration is refused', async t => {
   db.close()
 })
 
+t.test('kept lists follow what another connection commits', async t => {
+  const path = join(t.testdir(), 'trove.db')
+  const store = createSqliteStore(path)
+  t.teardown(() => store.close())
+  await store.initialise({ keyring: [], defaultTeam: { id: 'team_x', name: 'default', kdfId: 0, createdAt: 'now' } })
+  t.same((await store.listTeams()).map(team => team.name), ['default'])
+  t.same((await store.listTeams()).map(team => team.name), ['default'], 'kept while nothing changed')
+  const other = new Database(path)
+  other.prepare("INSERT INTO teams (id, name, created_at) VALUES ('team_y', 'other', 'now')").run()
+  other.close()
+  t.same((await store.listTeams()).map(team => team.name), ['default', 'other'])
+})
+
 t.test('the store opens an existing file and its data is there', async t => {
   const path = join(t.testdir(), 'trove.db')
   const first = createSqliteStore(path)

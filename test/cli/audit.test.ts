@@ -51,16 +51,21 @@ t.test('audit list with filters, and audit verify', async t => {
 t.test('audit verify exits 1 when an entry was edited in the database', async t => {
   const dir = t.testdir()
   const dbPath = join(dir, 'trove.db')
-  const server = await startTrove({ TROVE_DB: dbPath, TROVE_DATA_DIR: dir, TROVE_BOOTSTRAP_KEY: CLI_KEY, TROVE_RATE_LIMIT: '100000' }, { cwd: dir })
-  t.teardown(() => server.stop())
-  const env = { TROVE_URL: server.url, TROVE_API_KEY: CLI_KEY }
+  const settings = { TROVE_DB: dbPath, TROVE_DATA_DIR: dir, TROVE_BOOTSTRAP_KEY: CLI_KEY, TROVE_RATE_LIMIT: '100000' }
+  const first = await startTrove(settings, { cwd: dir })
+  let env = { TROVE_URL: first.url, TROVE_API_KEY: CLI_KEY }
   await runCli(['secret', 'set', 'a', '--value', '1'], { env })
   await runCli(['secret', 'set', 'b', '--value', '2'], { env })
   t.equal((await runCli(['audit', 'verify'], { env })).code, 0)
+  await first.stop()
 
+  // edited while Trove is stopped: it holds its SQLite file while it runs
   const raw = new Database(dbPath)
   raw.prepare("UPDATE audit_log SET secret_name = 'forged' WHERE secret_name = 'a'").run()
   raw.close()
+  const server = await startTrove(settings, { cwd: dir })
+  t.teardown(() => server.stop())
+  env = { TROVE_URL: server.url, TROVE_API_KEY: CLI_KEY }
   const r = await runCli(['audit', 'verify'], { env })
   t.equal(r.code, 1)
   t.equal(r.stdout, '')

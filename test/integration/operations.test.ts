@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { request } from 'node:https'
 import { join } from 'node:path'
 import t from 'tap'
-import { startTrove } from '../fixtures/process.js'
+import { runTroveToExit, startTrove } from '../fixtures/process.js'
 
 const KEY = 'ops-test-key-0123456789'
 const auth = { authorization: `Bearer ${KEY}` }
@@ -45,6 +45,19 @@ t.test('SIGTERM during a burst of writes: every acknowledged write is there afte
   const verify = await (await fetch(`${second.url}/v1/audit_logs/verify`, { headers: auth })).json() as { valid: boolean }
   t.equal(verify.valid, true, 'the audit chain verifies after the restart')
   await second.stop()
+})
+
+t.test('a second Trove on the same SQLite file stops at start; the first serves on', async t => {
+  const dir = t.testdir()
+  const env = { TROVE_DATA_DIR: dir, TROVE_BOOTSTRAP_KEY: KEY }
+  const first = await startTrove(env)
+  t.teardown(() => first.stop())
+  await fetch(`${first.url}/v1/secrets`, { method: 'POST', headers: auth, body: JSON.stringify({ name: 'held', value: 'v' }) })
+  // it waits out the 5 s a closing process may need, then gives up
+  const second = await runTroveToExit(env)
+  t.equal(second.code, 78, 'exit 78, as every start-up problem')
+  t.match(second.stderr, /trove\.db is in use by another process: one Trove runs per SQLite file/)
+  t.equal((await fetch(`${first.url}/v1/secrets/held/value`, { headers: auth })).status, 200)
 })
 
 t.test('HTTPS with TROVE_TLS_CERT_FILE and TROVE_TLS_KEY_FILE', async t => {

@@ -13,7 +13,7 @@ import { buildTestApp } from '../fixtures/app.js'
  * leave it behind under a key that is gone. Runs on the store TROVE_TEST_STORE names.
  */
 t.test('a value found under the old term at retire time is re-encrypted by another pass', async t => {
-  const { call, trove, rawSql } = await buildTestApp(t, { dbPath: join(t.testdir(), 'trove.db') })
+  const { call, trove, rawSql, store: storeKind } = await buildTestApp(t, { dbPath: join(t.testdir(), 'trove.db') })
   const lines = Array.from({ length: 40 }, (_, i) => `S${i}="value ${i}"`).join('\n')
   t.equal((await call({ method: 'POST', url: '/v1/secrets/import?format=dotenv', payload: lines })).statusCode, 200)
   const { keyring, cipher } = trove
@@ -28,7 +28,12 @@ t.test('a value found under the old term at retire time is re-encrypted by anoth
         const context = sealContext(row!.teamId, row!.secretId, row!.nameKey, row!.version)
         const plaintext = cipher.open(at => keyring.teamKey(at, row!.teamKdfId), context, row!.blob)
         const late = cipher.seal(keyring.teamKey(term, row!.teamKdfId)!, term, context, plaintext)
-        await rawSql('UPDATE secret_versions SET term = ?, blob = ? WHERE secret_id = ? AND version = ?', [term, late, row!.secretId, row!.version])
+        if (storeKind === 'postgres') {
+          await rawSql('UPDATE secret_versions SET term = ?, blob = ? WHERE secret_id = ? AND version = ?', [term, late, row!.secretId, row!.version])
+        } else {
+          // only the process holding a SQLite file writes it: its own late write, through the store
+          t.equal(await trove.store.rewrapVersions([{ secretId: row!.secretId, version: row!.version, oldBlob: row!.blob, term, blob: late }]), 1)
+        }
       }
       return await trove.store.retireDataKey(term)
     }

@@ -63,7 +63,10 @@ t.test('a full disk refuses writes with 507 and keeps serving reads', { skip: mo
   t.equal((await fetch(`${trove.url}/readyz`)).status, 200, 'still ready')
   await trove.stop('SIGKILL')
 
-  const db = new Database(join(dir, 'trove.db'), { readonly: true })
+  // opened as Trove opens it (src/store/sqlite/db.ts): exclusive, so the WAL index is kept in
+  // memory; a read-only connection would need a -shm file, which the full disk cannot take
+  const db = new Database(join(dir, 'trove.db'))
+  db.pragma('locking_mode = EXCLUSIVE')
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok', 'the database is intact')
   const stored = db.prepare('SELECT count(*) FROM secrets').pluck().get() as number
   db.close()

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
@@ -45,17 +46,16 @@ t.test('an edited migration is refused', async t => {
   db.close()
 })
 
-t.test('kept lists follow what another connection commits', async t => {
+t.test('a file is held by one opener: a second is refused until the first closes it', async t => {
   const path = join(t.testdir(), 'trove.db')
   const store = createSqliteStore(path)
-  t.teardown(() => store.close())
   await store.initialise({ keyring: [], defaultTeam: { id: 'team_x', name: 'default', kdfId: 0, createdAt: 'now' } })
-  t.same((await store.listTeams()).map(team => team.name), ['default'])
-  t.same((await store.listTeams()).map(team => team.name), ['default'], 'kept while nothing changed')
-  const other = new Database(path)
-  other.prepare("INSERT INTO teams (id, name, created_at) VALUES ('team_y', 'other', 'now')").run()
-  other.close()
-  t.same((await store.listTeams()).map(team => team.name), ['default', 'other'])
+  t.throws(() => openDatabase(path, { busyTimeoutMs: 50 }), { name: 'StartupError', message: /trove\.db is in use by another process: one Trove runs per SQLite file/ })
+  t.notOk(existsSync(`${path}-shm`), 'the WAL index is in the opener\'s memory, not a shared file')
+  await store.close()
+  const next = openDatabase(path, { busyTimeoutMs: 50 })
+  t.equal(next.prepare('SELECT count(*) FROM teams').pluck().get(), 1, 'opens once the first has closed')
+  next.close()
 })
 
 t.test('the store opens an existing file and its data is there', async t => {

@@ -7,11 +7,21 @@ export type SqliteDatabase = Database.Database
  * Opens a database with the settings a secret store needs, on every open: WAL, and
  * synchronous=FULL asserted, because better-sqlite3 reopens WAL databases as NORMAL, which can
  * lose acknowledged writes on power loss (security.md §3.7).
+ *
+ * A file is held exclusively until it is closed (locking_mode=EXCLUSIVE, set before WAL so the
+ * WAL index lives in this process's memory instead of a shared -shm file). One process per file
+ * is what the store assumes (it keeps API keys and lists in memory); this makes a second opener
+ * stop at its start instead of serving keys the first one revoked. It also spares every
+ * statement taking and dropping a file lock: two fcntl calls, ~10% of a value read.
  */
-export function openDatabase (path: string): SqliteDatabase {
-  const db = new Database(path, { timeout: 5000 })
+export function openDatabase (path: string, { busyTimeoutMs = 5000 }: { busyTimeoutMs?: number } = {}): SqliteDatabase {
+  // the timeout covers a previous process that is still closing the file (a restart)
+  const db = new Database(path, { timeout: busyTimeoutMs })
   try {
-    if (path !== ':memory:') db.pragma('journal_mode = WAL')
+    if (path !== ':memory:') {
+      db.pragma('locking_mode = EXCLUSIVE')
+      takeFile(db, path)
+    }
     db.pragma('synchronous = FULL')
     const synchronous = db.pragma('synchronous', { simple: true })
     if (synchronous !== 2) throw new StartupError(`SQLite refused synchronous=FULL (got ${String(synchronous)})`)
@@ -24,5 +34,15 @@ export function openDatabase (path: string): SqliteDatabase {
   } catch (err) {
     db.close()
     throw err
+  }
+}
+
+/** WAL mode, and with it the exclusive lock, which the first access takes. */
+function takeFile (db: SqliteDatabase, path: string): void {
+  try {
+    db.pragma('journal_mode = WAL')
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err
+    throw new StartupError(`${path} is in use by another process: one Trove runs per SQLite file (several processes need PostgreSQL, TROVE_DATABASE_URL)`)
   }
 }

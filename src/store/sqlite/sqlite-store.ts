@@ -170,9 +170,10 @@ export function createSqliteStore (path: string): Store {
   const reads = createReadCache(db, { maxEntries: 64 })
   const LIST_CACHE_MAX_SECRETS = 1000
 
-  // Every request looks its key up. This process is the only one writing the file, and every
-  // write to api_keys empties this map, so a revoked key can never be served from it. Only
-  // keys that exist are kept (a flood of wrong keys cannot grow it), and at most a bounded number.
+  // Every request looks its key up. No other process can write the file (openDatabase holds it
+  // exclusively) and every write to api_keys empties this map, so a revoked key can never be
+  // served from it. Only keys that exist are kept (a flood of wrong keys cannot grow it), and at
+  // most a bounded number.
   const apiKeysByHash = new Map<string, ApiKeyRecord>()
   const API_KEY_CACHE_LIMIT = 10_000
 

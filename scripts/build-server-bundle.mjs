@@ -43,40 +43,36 @@ function moduleUrls (MagicString) {
 }
 
 /**
- * A package kept out of the bundle is required where its importer runs, not at the top of the
- * bundle as the CommonJS output hoists externals: pg loads only with TROVE_DATABASE_URL.
+ * Each of `names` is resolved to a module of its own whose code is `wrap(quotedName)`; the
+ * `require` in that code reaches the real module, kept out of the bundle.
  */
-function lazyExternals (names) {
-  const prefix = '\0lazy-external:'
+function wrappedRequires (kind, names, wrap) {
+  const prefix = `\0${kind}:`
   return {
-    name: 'trove-lazy-externals',
+    name: `trove-${kind}`,
     resolveId (id, importer) {
       if (!names.includes(id)) return null
       return importer === prefix + id ? { id, external: true } : prefix + id
     },
     load (id) {
-      return id.startsWith(prefix) ? `module.exports = require(${JSON.stringify(id.slice(prefix.length))})` : null
+      return id.startsWith(prefix) ? wrap(JSON.stringify(id.slice(prefix.length))) : null
     }
   }
 }
 
 /**
+ * A package kept out of the bundle is required where its importer runs, not at the top of the
+ * bundle as the CommonJS output hoists externals: pg loads only with TROVE_DATABASE_URL.
+ */
+const lazyExternals = names => wrappedRequires('lazy-external', names, name => `module.exports = require(${name})`)
+
+/**
  * Built-ins that fastify requires when it loads but a plain HTTP start never uses: https (and tls
  * through it) only with TROVE_TLS_*, http2 never. Each becomes an object that requires the module
- * on first use: loading them took ~6 ms of a cold start (bench/README.md).
+ * on first use: requiring them took ~6 ms of a cold start on a 2-core machine.
  */
-function lazyBuiltins (names) {
-  const prefix = '\0lazy-builtin:'
-  return {
-    name: 'trove-lazy-builtins',
-    resolveId (id, importer) {
-      if (!names.includes(id)) return null
-      return importer?.startsWith(prefix) ? { id, external: true } : prefix + id
-    },
-    load (id) {
-      if (!id.startsWith(prefix)) return null
-      return `let loaded
-const load = () => (loaded ??= require(${JSON.stringify(id.slice(prefix.length))}))
+const lazyBuiltins = names => wrappedRequires('lazy-builtin', names, name => `let loaded
+const load = () => (loaded ??= require(${name}))
 module.exports = new Proxy({}, {
   get: (_, key) => load()[key],
   has: (_, key) => key in load(),
@@ -85,10 +81,7 @@ module.exports = new Proxy({}, {
     const descriptor = Reflect.getOwnPropertyDescriptor(load(), key)
     return descriptor === undefined ? undefined : { ...descriptor, configurable: true }
   }
-})`
-    }
-  }
-}
+})`)
 
 /** Non-ASCII left by the bundler (licence comments) as \u escapes, so the file stays ASCII. */
 function toAscii (file) {

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
 import t from 'tap'
+import { openDatabase } from '../../src/store/sqlite/db.js'
 import { startTrove } from '../fixtures/process.js'
 
 /**
@@ -63,10 +63,9 @@ t.test('a full disk refuses writes with 507 and keeps serving reads', { skip: mo
   t.equal((await fetch(`${trove.url}/readyz`)).status, 200, 'still ready')
   await trove.stop('SIGKILL')
 
-  // opened as Trove opens it (src/store/sqlite/db.ts): exclusive, so the WAL index is kept in
-  // memory; a read-only connection would need a -shm file, which the full disk cannot take
-  const db = new Database(join(dir, 'trove.db'))
-  db.pragma('locking_mode = EXCLUSIVE')
+  // opened as Trove opens it: held exclusively, so the WAL index is kept in memory; a read-only
+  // connection would need a -shm file, which the full disk cannot take
+  const db = openDatabase(join(dir, 'trove.db'))
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok', 'the database is intact')
   const stored = db.prepare('SELECT count(*) FROM secrets').pluck().get() as number
   db.close()

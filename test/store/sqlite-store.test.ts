@@ -1,10 +1,39 @@
 import { existsSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
+import { createAuditHasher, verifyChain, type AuditEvent, type AuditRow } from '../../src/audit/chain.js'
+import { secretNameKey } from '../../src/services/names.js'
+import { VersionConflict, type Store, type TeamRecord, type UpsertSecretInput } from '../../src/store/store.js'
 import { openDatabase } from '../../src/store/sqlite/db.js'
 import { migrate, readMigrations } from '../../src/store/sqlite/migrate.js'
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+
+const AUDIT_KEY = randomBytes(32)
+
+function upsert (team: TeamRecord, name: string, value: string, extra: Partial<UpsertSecretInput> = {}): UpsertSecretInput {
+  const audit: AuditEvent = { createdAt: 'now', eventType: 'SECRET_UPDATED', outcome: 'success', keyId: null, teamId: team.id, teamName: team.name, secretName: name, clientIp: null, requestId: null, detail: `${name}=${value}` }
+  return {
+    team,
+    name,
+    nameKey: secretNameKey(name),
+    newId: `sec_${randomBytes(6).toString('hex')}`,
+    now: new Date().toISOString(),
+    createdBy: null,
+    fingerprint: `fp:${value}`,
+    maxVersions: 20,
+    seal: () => ({ term: 1, blob: Buffer.from(value) }),
+    audit,
+    ...extra
+  }
+}
+
+async function auditDetails (store: Store): Promise<{ valid: boolean, details: (string | null)[] }> {
+  const rows = await store.auditRows(0, 1000)
+  async function * pages (): AsyncGenerator<AuditRow[]> { yield rows }
+  return { valid: (await verifyChain(createAuditHasher(AUDIT_KEY), pages())).valid, details: rows.map(row => row.detail) }
+}
 
 t.test('every open is WAL with synchronous=FULL, also on reopen', async t => {
   const path = join(t.testdir(), 'trove.db')
@@ -69,4 +98,49 @@ t.test('the store opens an existing file and its data is there', async t => {
   const raw = new Database(path, { readonly: true })
   t.equal(raw.prepare('SELECT count(*) FROM teams').pluck().get(), 1)
   raw.close()
+})
+
+t.test('upserts of one turn commit together, and each call is all or nothing', async t => {
+  const store = createSqliteStore(join(t.testdir(), 'trove.db'))
+  t.teardown(() => store.close())
+  await store.initialise({ keyring: [], defaultTeam: { id: 'team_x', name: 'default', kdfId: 0, createdAt: 'now' } })
+  store.setAuditHasher(createAuditHasher(AUDIT_KEY))
+  const team = (await store.findTeamByName('default'))!
+  await store.upsertSecrets([upsert(team, 'taken', 'v1')])
+
+  // a conflict is found before the call writes anything
+  const first = await Promise.allSettled([
+    store.upsertSecrets([upsert(team, 'g1', 'one')]),
+    store.upsertSecrets([upsert(team, 'taken', 'v2', { expected: 5 })]),
+    store.upsertSecrets([upsert(team, 'g3', 'three'), upsert(team, 'g1', 'one again')])
+  ])
+  t.same(first.map(o => o.status), ['fulfilled', 'rejected', 'fulfilled'], 'only the conflicting call fails')
+  t.type((first[1] as PromiseRejectedResult).reason, VersionConflict)
+  t.equal((await store.findSecret(team.id, 'g1'))!.version, 2, 'a later call in the group sees an earlier one\'s write')
+  t.equal((await store.findSecret(team.id, 'taken'))!.version, 1)
+
+  // calls that fail after writing part of their inputs, each in a group of its own: a conflict on
+  // the second input, a value that cannot be sealed; the calls around them are stored, nothing of theirs is
+  const failures: Array<[string, UpsertSecretInput[], object]> = [
+    ['a conflict', [upsert(team, 'h2', 'two'), upsert(team, 'taken', 'v3', { expected: 5 })], { name: 'VersionConflict' }],
+    ['a failed seal', [upsert(team, 'h3', 'three'), upsert(team, 'h4', 'four', { seal: () => { throw new Error('cannot seal') } })], { message: 'cannot seal' }]
+  ]
+  for (const [what, inputs, reason] of failures) {
+    const outcomes = await Promise.allSettled([
+      store.upsertSecrets([upsert(team, 'h1', `before ${what}`)]),
+      store.upsertSecrets(inputs),
+      store.upsertSecrets([upsert(team, 'h1', `after ${what}`)])
+    ])
+    t.same(outcomes.map(o => o.status), ['fulfilled', 'rejected', 'fulfilled'], what)
+    t.match((outcomes[1] as PromiseRejectedResult).reason, reason)
+    t.equal(await store.findSecret(team.id, inputs[0]!.nameKey), undefined, `${inputs[0]!.name}, written before the failure, is not stored`)
+  }
+  t.equal((await store.findSecret(team.id, 'h1'))!.version, 4)
+  t.equal((await store.findSecret(team.id, 'taken'))!.version, 1)
+  t.same(await auditDetails(store), {
+    valid: true,
+    details: ['taken=v1; created, version 1', 'g1=one; created, version 1', 'g3=three; created, version 1',
+      'g1=one again; updated, version 2', 'h1=before a conflict; created, version 1', 'h1=after a conflict; updated, version 2',
+      'h1=before a failed seal; updated, version 3', 'h1=after a failed seal; updated, version 4']
+  }, 'the audit chain holds the stored writes, and only those')
 })

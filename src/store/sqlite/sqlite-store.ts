@@ -240,28 +240,56 @@ export function createSqliteStore (path: string): Store {
    * Group commit: upserts that arrive in the same turn of the event loop are written in one
    * transaction, so one fsync makes all of them durable. While a commit's fsync blocks the loop,
    * requests queue up in the sockets and form the next group, so the busier it gets the more each
-   * fsync carries. Each caller's inputs run in their own savepoint, so one caller's conflict does
-   * not undo the others; every caller is answered only after the group's commit.
+   * fsync carries. Every caller is answered only after the group's commit, and each caller's
+   * inputs are all or nothing: one caller's failure does not undo the others'.
+   *
+   * A group first runs without a savepoint per caller: each savepoint copies every page it touches
+   * to a journal first, a third of an upsert's SQLite time (51 against 84 µs per upsert in groups
+   * of 100). That is safe while no caller fails after writing. A version conflict is found before
+   * a caller's first write and needs nothing undone; any other failure rolls the whole group back,
+   * and it runs again with each caller in a savepoint of its own.
    */
   interface Pending {
     inputs: readonly UpsertSecretInput[]
     resolve: (results: UpsertResult[]) => void
     reject: (err: unknown) => void
   }
+  type Outcome = { ok: UpsertResult[] } | { err: unknown }
   let group: Pending[] = []
-  const commitGroup = db.transaction((pending: readonly Pending[]) => pending.map(item => {
+
+  function upsertUnguarded (inputs: readonly UpsertSecretInput[]): Outcome {
+    const results: UpsertResult[] = []
+    for (const input of inputs) {
+      try {
+        results.push(upsertOne(input))
+      } catch (err) {
+        // upsertOne finds a conflict before writing: with nothing of this caller's written yet,
+        // it is this caller's answer and the group goes on
+        if (results.length === 0 && err instanceof VersionConflict) return { err }
+        throw err
+      }
+    }
+    return { ok: results }
+  }
+  const commitUnguarded = db.transaction((pending: readonly Pending[]): Outcome[] => pending.map(item => upsertUnguarded(item.inputs)))
+  const commitGuarded = db.transaction((pending: readonly Pending[]): Outcome[] => pending.map(item => {
     try {
       return { ok: upsertMany(item.inputs) }
     } catch (err) {
       return { err }
     }
   }))
+
   function flushGroup (): void {
     const pending = group
     group = []
-    let outcomes: ({ ok: UpsertResult[] } | { err: unknown })[]
+    let outcomes: Outcome[]
     try {
-      outcomes = commitGroup.immediate(pending)
+      try {
+        outcomes = commitUnguarded.immediate(pending)
+      } catch {
+        outcomes = commitGuarded.immediate(pending)
+      }
     } catch (err) {
       for (const item of pending) item.reject(err)
       return

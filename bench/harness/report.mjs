@@ -108,8 +108,10 @@ export function markdownTable (rows) {
 }
 
 export function machineLine (machine) {
-  const end = machine.loadAverageAtEnd === undefined ? '' : `, at end ${machine.loadAverageAtEnd.join(' ')}`
-  return `${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB RAM, Node ${machine.node}, Linux ${machine.kernel}; load average at start ${machine.loadAverage.join(' ')}${end}`
+  // two decimals always, so a load of exactly 1 does not read as the end of the sentence ("1.")
+  const loads = values => values.map(n => n.toFixed(2)).join(' ')
+  const end = machine.loadAverageAtEnd === undefined ? '' : `, at end ${loads(machine.loadAverageAtEnd)}`
+  return `${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB RAM, Node ${machine.node}, Linux ${machine.kernel}; load average at start ${loads(machine.loadAverage)}${end}`
 }
 
 export function seedLines (results) {

@@ -8,6 +8,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import t, { type Test } from 'tap'
 import { parseDocument } from 'yaml'
 import { buildApp, type BuildAppOptions } from '../../src/app.js'
+import { KeyringChanged } from '../../src/errors.js'
 import { prepareApiKey } from '../../src/services/api-keys-service.js'
 import type { Store } from '../../src/store/store.js'
 import { openTrove, type OpenedTrove } from '../../src/trove.js'
@@ -1449,6 +1450,18 @@ t.test('storage failures', async t => {
   const busy = await check(t, 'upsertSecret', { method: 'POST', url: '/v1/secrets', headers: AUTH, payload: { name: 'n', value: 'v' } },
     { status: 503, code: 'storage_busy', target })
   t.equal(busy.res.headers['retry-after'], '1')
+  // PostgreSQL: other processes made a new data key active during every attempt of a write
+  faults.upsertSecrets = async () => { throw new KeyringChanged() }
+  for (const [operationId, url, payload] of [
+    ['upsertSecret', '/v1/secrets', { name: 'n', value: 'v' }],
+    ['upsertTeamSecret', `/v1/teams/${teamId}/secrets`, { name: 'n', value: 'v' }],
+    ['rollbackSecret', '/v1/secrets/kept/rollback', { version: 1 }],
+    ['rollbackTeamSecret', `/v1/teams/${teamId}/secrets/kept/rollback`, { version: 1 }],
+    ['importSecrets', '/v1/secrets/import?format=dotenv', 'N=1'],
+    ['importTeamSecrets', `/v1/teams/${teamId}/secrets/import?format=dotenv`, 'N=1']
+  ] as const) {
+    await call(t, operationId, { method: 'POST', url, headers: AUTH, payload }, { status: 409, code: 'keyring_changed', target })
+  }
   faults.trashSecret = async () => { throw sqliteError('SQLITE_FULL') }
   await call(t, 'deleteSecret', { method: 'DELETE', url: '/v1/secrets/kept', headers: AUTH }, { status: 507, code: 'storage_full', target })
   await call(t, 'deleteTeamSecret', { method: 'DELETE', url: `/v1/teams/${teamId}/secrets/kept`, headers: AUTH }, { status: 507, code: 'storage_full', target })

@@ -7,10 +7,11 @@ import { isConnectionError, translate } from '../../src/store/postgres/errors.js
 import { migratePostgres, readPostgresMigrations } from '../../src/store/postgres/migrate.js'
 import { LOCK_CLASS, LOCK_KEYRING, LOCK_MIGRATIONS } from '../../src/store/postgres/locks.js'
 import { createPostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/postgres-store.js'
-import { VersionConflict, type Store, type TeamRecord, type UpsertSecretInput } from '../../src/store/store.js'
+import { VersionConflict, type Store, type TeamRecord } from '../../src/store/store.js'
 import type { KeyringRecord } from '../../src/crypto/keyring.js'
 import { openTrove } from '../../src/trove.js'
 import { adminQuery, testSchema } from '../fixtures/postgres.js'
+import { upsertInput as upsert } from '../fixtures/upserts.js'
 
 /**
  * The PostgreSQL store on its own: migrations under the advisory lock, and the rules several
@@ -36,21 +37,6 @@ async function twoStores (t: Test, options?: PostgresStoreOptions): Promise<{ a:
   }), true)
   for (const store of [a, b]) store.setAuditHasher(createAuditHasher(AUDIT_KEY))
   return { a, b, team: (await a.findTeamByName('default'))!, url }
-}
-
-function upsert (team: TeamRecord, name: string, value: string, extra: Partial<UpsertSecretInput> = {}): UpsertSecretInput {
-  return {
-    team,
-    name,
-    nameKey: secretNameKey(name),
-    newId: `sec_${randomBytes(6).toString('hex')}`,
-    now: new Date().toISOString(),
-    createdBy: null,
-    fingerprint: `fp:${value}`,
-    maxVersions: 1000,
-    seal: () => ({ term: 1, blob: Buffer.from(value) }),
-    ...extra
-  }
 }
 
 function event (detail: string): AuditEvent {

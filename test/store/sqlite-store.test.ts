@@ -4,29 +4,18 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
 import { createAuditHasher, verifyChain, type AuditEvent, type AuditRow } from '../../src/audit/chain.js'
-import { secretNameKey } from '../../src/services/names.js'
 import { VersionConflict, type Store, type TeamRecord, type UpsertSecretInput } from '../../src/store/store.js'
 import { openDatabase } from '../../src/store/sqlite/db.js'
 import { migrate, readMigrations } from '../../src/store/sqlite/migrate.js'
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
+import { upsertInput } from '../fixtures/upserts.js'
 
 const AUDIT_KEY = randomBytes(32)
 
+/** An upsert that records an audit event naming the value, so the chain shows which writes were stored. */
 function upsert (team: TeamRecord, name: string, value: string, extra: Partial<UpsertSecretInput> = {}): UpsertSecretInput {
   const audit: AuditEvent = { createdAt: 'now', eventType: 'SECRET_UPDATED', outcome: 'success', keyId: null, teamId: team.id, teamName: team.name, secretName: name, clientIp: null, requestId: null, detail: `${name}=${value}` }
-  return {
-    team,
-    name,
-    nameKey: secretNameKey(name),
-    newId: `sec_${randomBytes(6).toString('hex')}`,
-    now: new Date().toISOString(),
-    createdBy: null,
-    fingerprint: `fp:${value}`,
-    maxVersions: 20,
-    seal: () => ({ term: 1, blob: Buffer.from(value) }),
-    audit,
-    ...extra
-  }
+  return upsertInput(team, name, value, { audit, ...extra })
 }
 
 async function auditDetails (store: Store): Promise<{ valid: boolean, details: (string | null)[] }> {

@@ -246,8 +246,8 @@ export function createSqliteStore (path: string): Store {
    * A group first runs without a savepoint per caller: each savepoint copies every page it touches
    * to a journal first, a third of an upsert's SQLite time (51 against 84 µs per upsert in groups
    * of 100). That is safe while no caller fails after writing. A version conflict is found before
-   * a caller's first write and needs nothing undone; any other failure rolls the whole group back,
-   * and it runs again with each caller in a savepoint of its own.
+   * a caller's first write and needs nothing undone; any other failure of a caller rolls the whole
+   * group back, and it runs again with each caller in a savepoint of its own.
    */
   interface Pending {
     inputs: readonly UpsertSecretInput[]
@@ -255,6 +255,8 @@ export function createSqliteStore (path: string): Store {
     reject: (err: unknown) => void
   }
   type Outcome = { ok: UpsertResult[] } | { err: unknown }
+  /** thrown out of an unguarded group: a caller failed after writing, so the group runs again guarded */
+  class CallerFailed extends Error {}
   let group: Pending[] = []
 
   function upsertUnguarded (inputs: readonly UpsertSecretInput[]): Outcome {
@@ -266,7 +268,7 @@ export function createSqliteStore (path: string): Store {
         // upsertOne finds a conflict before writing: with nothing of this caller's written yet,
         // it is this caller's answer and the group goes on
         if (results.length === 0 && err instanceof VersionConflict) return { err }
-        throw err
+        throw new CallerFailed('a caller failed after writing', { cause: err })
       }
     }
     return { ok: results }
@@ -287,7 +289,9 @@ export function createSqliteStore (path: string): Store {
     try {
       try {
         outcomes = commitUnguarded.immediate(pending)
-      } catch {
+      } catch (err) {
+        // a failed commit (a full disk) would only fail again: it is every caller's answer
+        if (!(err instanceof CallerFailed)) throw err
         outcomes = commitGuarded.immediate(pending)
       }
     } catch (err) {

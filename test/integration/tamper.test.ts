@@ -5,6 +5,10 @@ import { buildTestApp } from '../fixtures/app.js'
 /**
  * The file is edited as someone with the file but not the process would: rawSql stops Trove,
  * which holds its SQLite file while it runs, edits it and starts Trove again.
+ *
+ * A ciphertext is read from two places: a read of the current value takes the copy in the
+ * secret's own row (secrets.current_blob), a read of `?version=N` the version's row. Every
+ * scenario edits each place and reads through it; `place.read` is the read that uses it.
  */
 async function setup (t: Test) {
   const { call: inject, rawSql } = await buildTestApp(t, { dbPath: join(t.testdir(), 'trove.db'), store: 'sqlite' })
@@ -12,15 +16,33 @@ async function setup (t: Test) {
   const blobOf = async (name: string, version: number) => (await rawSql(
     'SELECT v.blob FROM secret_versions v JOIN secrets s ON s.id = v.secret_id WHERE s.name = ? AND v.version = ?', [name, version]
   ))[0]!.blob as Buffer
-  const setBlob = (name: string, version: number, blob: Buffer) => rawSql(
-    'UPDATE secret_versions SET blob = ? WHERE version = ? AND secret_id = (SELECT id FROM secrets WHERE name = ?)', [blob, version, name]
-  )
   for (const [name, value] of [['alpha', 'alpha-plaintext'], ['beta', 'beta-plaintext']]) {
     await call('POST', '/v1/secrets', { name, value })
   }
   await call('POST', '/v1/secrets', { name: 'alpha', value: 'alpha-plaintext-v2' })
-  return { call, blobOf, setBlob, rawSql }
+  return { call, blobOf, rawSql }
 }
+
+type Setup = Awaited<ReturnType<typeof setup>>
+
+/** Where a current version's ciphertext is edited, and the read that takes it from there. */
+const places = [
+  {
+    place: 'the secret\'s copy of its current version',
+    setBlob: (s: Setup, name: string, blob: Buffer) => s.rawSql('UPDATE secrets SET current_blob = ? WHERE name = ?', [blob, name]),
+    read: (s: Setup, name: string) => s.call('GET', `/v1/secrets/${name}/value`)
+  },
+  {
+    place: 'the version\'s row',
+    setBlob: (s: Setup, name: string, blob: Buffer) => s.rawSql(
+      'UPDATE secret_versions SET blob = ? FROM secrets s WHERE s.name = ? AND secret_id = s.id AND version = s.current_version', [blob, name]
+    ),
+    read: async (s: Setup, name: string) => {
+      const version = (await s.rawSql('SELECT current_version FROM secrets WHERE name = ?', [name]))[0]!.current_version as number
+      return await s.call('GET', `/v1/secrets/${name}/value?version=${version}`)
+    }
+  }
+]
 
 const figures = { tampered: 0, integrityErrors: 0, plaintextServed: 0 }
 t.teardown(() => { t.comment(`tamper: ${figures.tampered} tampered reads, ${figures.integrityErrors} integrity errors, ${figures.plaintextServed} served plaintext`) })
@@ -34,30 +56,32 @@ function assertIntegrityError (t: Test, res: { statusCode: number, body: string,
   t.notOk(res.body.includes('plaintext'), `${what}: no plaintext in the answer`)
 }
 
-t.test('a flipped byte in a stored value is an integrity error, never garbage', async t => {
-  const { call, blobOf, setBlob } = await setup(t)
-  const blob = Buffer.from(await blobOf('beta', 1))
-  blob[blob.length - 20] = blob[blob.length - 20]! ^ 0x80
-  await setBlob('beta', 1, blob)
-  assertIntegrityError(t, await call('GET', '/v1/secrets/beta/value'), 'flipped byte')
-  t.equal((await call('GET', '/v1/secrets/alpha/value')).json().value, 'alpha-plaintext-v2', 'other secrets still serve')
-})
+for (const { place, setBlob, read } of places) {
+  t.test(`${place}: a flipped byte is an integrity error, never garbage`, async t => {
+    const s = await setup(t)
+    const blob = Buffer.from(await s.blobOf('beta', 1))
+    blob[blob.length - 20] = blob[blob.length - 20]! ^ 0x80
+    await setBlob(s, 'beta', blob)
+    assertIntegrityError(t, await read(s, 'beta'), 'flipped byte')
+    t.equal((await read(s, 'alpha')).json().value, 'alpha-plaintext-v2', 'other secrets still serve')
+  })
 
-t.test('swapping two secrets\' ciphertexts does not serve one as the other', async t => {
-  const { call, blobOf, setBlob } = await setup(t)
-  const a = await blobOf('alpha', 2)
-  const b = await blobOf('beta', 1)
-  await setBlob('alpha', 2, b)
-  await setBlob('beta', 1, a)
-  assertIntegrityError(t, await call('GET', '/v1/secrets/alpha/value'), 'alpha holds beta\'s blob')
-  assertIntegrityError(t, await call('GET', '/v1/secrets/beta/value'), 'beta holds alpha\'s blob')
-})
+  t.test(`${place}: swapping two secrets' ciphertexts does not serve one as the other`, async t => {
+    const s = await setup(t)
+    const a = await s.blobOf('alpha', 2)
+    const b = await s.blobOf('beta', 1)
+    await setBlob(s, 'alpha', b)
+    await setBlob(s, 'beta', a)
+    assertIntegrityError(t, await read(s, 'alpha'), 'alpha holds beta\'s blob')
+    assertIntegrityError(t, await read(s, 'beta'), 'beta holds alpha\'s blob')
+  })
 
-t.test('an old version copied over the current one does not open', async t => {
-  const { call, blobOf, setBlob } = await setup(t)
-  await setBlob('alpha', 2, await blobOf('alpha', 1))
-  assertIntegrityError(t, await call('GET', '/v1/secrets/alpha/value'), 'version 1 as version 2')
-})
+  t.test(`${place}: an old version copied over the current one does not open`, async t => {
+    const s = await setup(t)
+    await setBlob(s, 'alpha', await s.blobOf('alpha', 1))
+    assertIntegrityError(t, await read(s, 'alpha'), 'version 1 as version 2')
+  })
+}
 
 t.test('a secret moved to another team does not open', async t => {
   const { call, rawSql } = await setup(t)

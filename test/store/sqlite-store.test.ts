@@ -133,3 +133,62 @@ t.test('upserts of one turn commit together, and each call is all or nothing', a
       'h1=before a failed seal; updated, version 3', 'h1=after a failed seal; updated, version 4']
   }, 'the audit chain holds the stored writes, and only those')
 })
+
+/** The current value as a read of it sees it, and a kept version as `?version=` sees it. */
+async function valueOf (store: Store, team: TeamRecord, name: string, version?: number): Promise<[number, string] | undefined> {
+  const found = await store.findSecretWithVersion(team.kdfId, name, version)
+  return found?.version === undefined ? undefined : [found.version.version, found.version.blob.toString()]
+}
+
+t.test('a secret\'s copy of its current value follows every write, and the integrity check compares it', async t => {
+  const path = join(t.testdir(), 'trove.db')
+  let store = createSqliteStore(path)
+  await store.initialise({ keyring: [], defaultTeam: { id: 'team_x', name: 'default', kdfId: 0, createdAt: 'now' } })
+  store.setAuditHasher(createAuditHasher(AUDIT_KEY))
+  const team = (await store.findTeamByName('default'))!
+  const now = new Date().toISOString()
+  const later = new Date(Date.now() + 86_400_000).toISOString()
+
+  await store.upsertSecrets([upsert(team, 'api', 'one')])
+  t.same(await valueOf(store, team, 'api'), [1, 'one'], 'a new secret')
+  await store.upsertSecrets([upsert(team, 'api', 'two'), upsert(team, 'api', 'three', { maxVersions: 2 })])
+  t.same(await valueOf(store, team, 'api'), [3, 'three'], 'each new version, in one call too')
+  t.same(await valueOf(store, team, 'api', 2), [2, 'two'], 'a kept version from its own row')
+  t.equal(await valueOf(store, team, 'api', 1), undefined, 'a pruned version is gone')
+
+  t.equal(await store.rewrapVersions([{ secretId: (await store.findSecret(team.id, 'api'))!.id, version: 3, oldBlob: Buffer.from('three'), term: 2, blob: Buffer.from('THREE') }]), 1)
+  t.same((await store.findSecretWithVersion(team.kdfId, 'api'))!.version, { version: 3, term: 2, blob: Buffer.from('THREE') }, 'rewrapped with its version')
+  t.equal(await store.retireDataKey(1), false, 'version 2 still uses term 1')
+
+  await store.trashSecret(team.id, 'api', { now, purgeAt: later })
+  t.equal(await valueOf(store, team, 'api'), undefined, 'a trashed secret has no value')
+  await store.restoreSecret(team.id, 'api', now)
+  t.same(await valueOf(store, team, 'api'), [3, 'THREE'], 'restored with its value')
+  t.same(await store.checkIntegrity(), [])
+  await store.close()
+
+  // edited as someone with the file would: the copy no longer matches its version's row
+  const raw = new Database(path)
+  raw.prepare("UPDATE secrets SET current_blob = x'00' WHERE name = 'api'").run()
+  const id = raw.prepare("SELECT id FROM secrets WHERE name = 'api'").pluck().get()
+  raw.close()
+  store = createSqliteStore(path)
+  t.teardown(() => store.close())
+  t.same(await store.checkIntegrity(), [`secret ${String(id)}: its copy of version 3 differs from that version's row`])
+})
+
+t.test('migration 0003 gives the secrets of an older database their copies', async t => {
+  const path = join(t.testdir(), 'trove.db')
+  const db = openDatabase(path)
+  migrate(db, readMigrations().filter(m => m.version < 3))
+  db.exec(`INSERT INTO teams (id, name, created_at) VALUES ('team_x', 'default', 'now');
+    INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, created_at, updated_at) VALUES ('sec_a', 1, 'api', 'api', 2, 'now', 'now');
+    INSERT INTO secret_versions (secret_id, version, term, blob, fingerprint, created_at) VALUES ('sec_a', 1, 1, x'6f6e65', 'f1', 'now'), ('sec_a', 2, 1, x'74776f', 'f2', 'now')`)
+  db.close()
+  const store = createSqliteStore(path)
+  t.teardown(() => store.close())
+  const team = (await store.findTeamByName('default'))!
+  t.same(await valueOf(store, team, 'api'), [2, 'two'])
+  t.same(await valueOf(store, team, 'api', 1), [1, 'one'])
+  t.same(await store.checkIntegrity(), [])
+})

@@ -50,6 +50,9 @@ function fileBytes (path: string): number {
   }
 }
 
+/** how many secrets with a bad copy of their current value the integrity check names */
+const STRAY_COPIES_NAMED = 20
+
 /**
  * The embedded store. better-sqlite3 is synchronous, so each method does its work in one go and
  * write transactions never span an await (a transaction left open across ticks would commit early).
@@ -86,11 +89,15 @@ export function createSqliteStore (path: string): Store {
     secretsByKeys: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
       WHERE t.id = ? AND s.name_key IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL`),
     secretWithVersion: db.prepare(secretValueSql(() => '?')).raw(),
+    // the current value from the secret's own row (migration 0003): no join, two B-tree leaves
+    // fewer than secretWithVersion, in the same row shape
+    currentValue: db.prepare(`SELECT id, name, name_key, current_version, current_version, current_term, current_blob
+      FROM secrets WHERE team_kdf_id = ? AND name_key = ? AND deleted_at IS NULL`).raw(),
     version: db.prepare('SELECT secret_id, version, term, blob, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? AND version = ?'),
     versions: db.prepare('SELECT version, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? ORDER BY version DESC'),
-    insertSecret: db.prepare(`INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, created_at, updated_at)
-      VALUES (?, ?, ?, ?, 1, ?, ?)`),
-    bumpSecret: db.prepare('UPDATE secrets SET current_version = ?, updated_at = ? WHERE id = ?'),
+    insertSecret: db.prepare(`INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, current_term, current_blob, created_at, updated_at)
+      VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`),
+    bumpSecret: db.prepare('UPDATE secrets SET current_version = ?, current_term = ?, current_blob = ?, updated_at = ? WHERE id = ?'),
     insertVersion: db.prepare('INSERT INTO secret_versions (secret_id, version, term, blob, fingerprint, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     pruneVersions: db.prepare('DELETE FROM secret_versions WHERE secret_id = ? AND version <= ?'),
     trash: db.prepare('UPDATE secrets SET deleted_at = ?, purge_at = ? WHERE id = ?'),
@@ -135,8 +142,15 @@ export function createSqliteStore (path: string): Store {
       FROM secret_versions v JOIN secrets s ON s.id = v.secret_id JOIN teams t ON t.kdf_id = s.team_kdf_id
       WHERE (v.secret_id, v.version) > (?, ?) ORDER BY v.secret_id, v.version LIMIT ?`),
     rewrap: db.prepare('UPDATE secret_versions SET term = ?, blob = ? WHERE secret_id = ? AND version = ? AND blob = ?'),
+    rewrapCurrent: db.prepare('UPDATE secrets SET current_term = ?, current_blob = ? WHERE id = ? AND current_version = ? AND current_blob = ?'),
     termUsage: db.prepare('SELECT term, count(*) AS n FROM secret_versions GROUP BY term'),
-    termCount: db.prepare('SELECT count(*) FROM secret_versions WHERE term = ?').pluck(),
+    // the copies are counted too, though each changes with its version row: a data key is never
+    // dropped while anything still needs it
+    termCount: db.prepare('SELECT (SELECT count(*) FROM secret_versions WHERE term = @term) + (SELECT count(*) FROM secrets WHERE current_term = @term)').pluck(),
+    // secrets whose copy of the current version differs from that version's row, or has none
+    strayCopies: db.prepare(`SELECT s.id, s.current_version FROM secrets s
+      LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
+      WHERE v.blob IS NULL OR v.blob != s.current_blob OR v.term != s.current_term LIMIT ?`),
     deleteDataKey: db.prepare("DELETE FROM keyring WHERE purpose = 'dek' AND term = ? AND state != 'active'"),
     deleteKeyring: db.prepare('DELETE FROM keyring')
   }
@@ -223,9 +237,9 @@ export function createSqliteStore (path: string): Store {
     const version = (existing?.version ?? 0) + 1
     const sealed = input.seal({ id, version })
     if (existing === undefined) {
-      sql.insertSecret.run(id, input.team.kdfId, input.name, input.nameKey, input.now, input.now)
+      sql.insertSecret.run(id, input.team.kdfId, input.name, input.nameKey, sealed.term, sealed.blob, input.now, input.now)
     } else {
-      sql.bumpSecret.run(version, input.now, id)
+      sql.bumpSecret.run(version, sealed.term, sealed.blob, input.now, id)
     }
     sql.insertVersion.run(id, version, sealed.term, sealed.blob, input.fingerprint, input.now, input.createdBy)
     sql.pruneVersions.run(id, version - input.maxVersions)
@@ -447,7 +461,7 @@ export function createSqliteStore (path: string): Store {
         : { ...toVersionInfo(row), secretId: row.secret_id, term: row.term, blob: row.blob } satisfies SecretVersionRecord
     },
     async findSecretWithVersion (teamKdfId, nameKey, version) {
-      const row = sql.secretWithVersion.get(version ?? null, teamKdfId, nameKey) as SecretValueRow | undefined
+      const row = (version === undefined ? sql.currentValue.get(teamKdfId, nameKey) : sql.secretWithVersion.get(version, teamKdfId, nameKey)) as SecretValueRow | undefined
       return row === undefined ? undefined : toSecretValue(row)
     },
     async listVersions (secretId) {
@@ -481,7 +495,12 @@ export function createSqliteStore (path: string): Store {
     async rewrapVersions (updates) {
       return db.transaction(() => {
         let changed = 0
-        for (const u of updates) changed += sql.rewrap.run(u.term, u.blob, u.secretId, u.version, u.oldBlob).changes
+        for (const u of updates) {
+          const rewrapped = sql.rewrap.run(u.term, u.blob, u.secretId, u.version, u.oldBlob).changes
+          // the secret's copy, when this is its current version
+          if (rewrapped > 0) sql.rewrapCurrent.run(u.term, u.blob, u.secretId, u.version, u.oldBlob)
+          changed += rewrapped
+        }
         return changed
       }).immediate()
     },
@@ -490,7 +509,7 @@ export function createSqliteStore (path: string): Store {
     },
     async retireDataKey (term) {
       return db.transaction(() => {
-        if ((sql.termCount.get(term) as number) > 0) return false
+        if ((sql.termCount.get({ term }) as number) > 0) return false
         return sql.deleteDataKey.run(term).changes > 0
       }).immediate()
     },
@@ -505,7 +524,9 @@ export function createSqliteStore (path: string): Store {
     },
     async checkIntegrity () {
       const rows = db.pragma('integrity_check') as { integrity_check: string }[]
-      return rows.map(row => row.integrity_check).filter(result => result !== 'ok')
+      const problems = rows.map(row => row.integrity_check).filter(result => result !== 'ok')
+      const strays = sql.strayCopies.all(STRAY_COPIES_NAMED) as { id: string, current_version: number }[]
+      return [...problems, ...strays.map(s => `secret ${s.id}: its copy of version ${s.current_version} differs from that version's row`)]
     },
     async stats () {
       return {

@@ -32,11 +32,20 @@ export interface VersionRow {
   created_by: string | null
 }
 
+const secretColumns = (fingerprint: string): string => `s.id, t.id AS team_id, t.name AS team_name, t.kdf_id AS team_kdf_id,
+  s.name, s.name_key, s.current_version, ${fingerprint} AS fingerprint, s.created_at, s.updated_at, s.deleted_at, s.purge_at`
+
 /** A live or trashed secret with its team and current version's fingerprint: SecretRow. */
-export const SECRET_COLUMNS = `s.id, t.id AS team_id, t.name AS team_name, t.kdf_id AS team_kdf_id, s.name, s.name_key,
-  s.current_version, v.fingerprint, s.created_at, s.updated_at, s.deleted_at, s.purge_at`
+export const SECRET_COLUMNS = secretColumns('v.fingerprint')
 export const SECRET_FROM = `secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
   JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version`
+
+/**
+ * The same rows where each secret's own row holds its current version's fingerprint (SQLite,
+ * migration 0003), so only teams is joined.
+ */
+export const SECRET_COLUMNS_OWN_ROW = secretColumns('s.current_fingerprint')
+export const SECRET_FROM_OWN_ROW = 'secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id'
 
 /**
  * Reading a value: the live secret's identity and current version, and the wanted version's

@@ -153,6 +153,7 @@ t.test('a secret\'s copy of its current value follows every write, and the integ
   t.same(await valueOf(store, team, 'api'), [1, 'one'], 'a new secret')
   await store.upsertSecrets([upsert(team, 'api', 'two'), upsert(team, 'api', 'three', { maxVersions: 2 })])
   t.same(await valueOf(store, team, 'api'), [3, 'three'], 'each new version, in one call too')
+  t.equal((await store.findSecret(team.id, 'api'))!.fingerprint, 'fp:three', 'and its fingerprint')
   t.same(await valueOf(store, team, 'api', 2), [2, 'two'], 'a kept version from its own row')
   t.equal(await valueOf(store, team, 'api', 1), undefined, 'a pruned version is gone')
 
@@ -167,14 +168,21 @@ t.test('a secret\'s copy of its current value follows every write, and the integ
   t.same(await store.checkIntegrity(), [])
   await store.close()
 
-  // edited as someone with the file would: the copy no longer matches its version's row
-  const raw = new Database(path)
-  raw.prepare("UPDATE secrets SET current_blob = x'00' WHERE name = 'api'").run()
-  const id = raw.prepare("SELECT id FROM secrets WHERE name = 'api'").pluck().get()
-  raw.close()
-  store = createSqliteStore(path)
-  t.teardown(() => store.close())
-  t.same(await store.checkIntegrity(), [`secret ${String(id)}: its copy of version 3 differs from that version's row`])
+  // edited as someone with the file would: one part of the copy no longer matches its version's row
+  const edits: Array<[string, unknown]> = [['current_blob', Buffer.from('other')], ['current_term', 9], ['current_fingerprint', 'fp:other']]
+  for (const [column, value] of edits) {
+    const raw = new Database(path)
+    raw.prepare(`UPDATE secrets SET ${column} = ? WHERE name = 'api'`).run(value)
+    const id = raw.prepare("SELECT id FROM secrets WHERE name = 'api'").pluck().get()
+    raw.close()
+    store = createSqliteStore(path)
+    t.same(await store.checkIntegrity(), [`secret ${String(id)}: its copy of version 3 differs from that version's row`], column)
+    await store.close()
+    const repair = new Database(path)
+    repair.exec(`UPDATE secrets SET (current_term, current_blob, current_fingerprint) =
+      (SELECT term, blob, fingerprint FROM secret_versions v WHERE v.secret_id = secrets.id AND v.version = secrets.current_version)`)
+    repair.close()
+  }
 })
 
 t.test('migration 0003 gives the secrets of an older database their copies', async t => {
@@ -189,6 +197,7 @@ t.test('migration 0003 gives the secrets of an older database their copies', asy
   t.teardown(() => store.close())
   const team = (await store.findTeamByName('default'))!
   t.same(await valueOf(store, team, 'api'), [2, 'two'])
+  t.equal((await store.findSecret(team.id, 'api'))!.fingerprint, 'f2')
   t.same(await valueOf(store, team, 'api', 1), [1, 'one'])
   t.same(await store.checkIntegrity(), [])
 })

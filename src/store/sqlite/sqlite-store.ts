@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
-  prefixEnd, purgedAuditEvent, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
+  prefixEnd, purgedAuditEvent, SECRET_COLUMNS_OWN_ROW, SECRET_FROM_OWN_ROW, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
   type AuditLogRow, type SecretRow, type SecretValueRow, type VersionRow
 } from '../rows.js'
 import {
@@ -79,29 +79,30 @@ export function createSqliteStore (path: string): Store {
     countApiKeys: db.prepare('SELECT count(*) AS n FROM api_keys').pluck(),
     apiKeyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
     insertKeyringRow: db.prepare('INSERT INTO keyring (purpose, term, state, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
-    secretsOfTeams: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+    secretsOfTeams: db.prepare(`SELECT ${SECRET_COLUMNS_OWN_ROW} FROM ${SECRET_FROM_OWN_ROW}
       WHERE t.id IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL ORDER BY t.name, s.name_key`),
-    secretsPage: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+    secretsPage: db.prepare(`SELECT ${SECRET_COLUMNS_OWN_ROW} FROM ${SECRET_FROM_OWN_ROW}
       WHERE t.id = ? AND s.deleted_at IS NULL AND s.name_key > ? AND s.name_key >= ? AND s.name_key < ?
       ORDER BY s.name_key LIMIT ?`),
-    secret: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+    secret: db.prepare(`SELECT ${SECRET_COLUMNS_OWN_ROW} FROM ${SECRET_FROM_OWN_ROW}
       WHERE t.id = ? AND s.name_key = ? AND s.deleted_at IS NULL`),
-    secretsByKeys: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+    secretsByKeys: db.prepare(`SELECT ${SECRET_COLUMNS_OWN_ROW} FROM ${SECRET_FROM_OWN_ROW}
       WHERE t.id = ? AND s.name_key IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NULL`),
     secretWithVersion: db.prepare(secretValueSql(() => '?')).raw(),
     // the current value from the secret's own row (migration 0003): no join, two B-tree leaves
-    // fewer than secretWithVersion, in the same row shape
+    // fewer than secretWithVersion, in the same row shape. Metadata reads (SECRET_FROM_OWN_ROW)
+    // take the current fingerprint from there too.
     currentValue: db.prepare(`SELECT id, name, name_key, current_version, current_version, current_term, current_blob
       FROM secrets WHERE team_kdf_id = ? AND name_key = ? AND deleted_at IS NULL`).raw(),
     version: db.prepare('SELECT secret_id, version, term, blob, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? AND version = ?'),
     versions: db.prepare('SELECT version, fingerprint, created_at, created_by FROM secret_versions WHERE secret_id = ? ORDER BY version DESC'),
-    insertSecret: db.prepare(`INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, current_term, current_blob, created_at, updated_at)
-      VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)`),
-    bumpSecret: db.prepare('UPDATE secrets SET current_version = ?, current_term = ?, current_blob = ?, updated_at = ? WHERE id = ?'),
+    insertSecret: db.prepare(`INSERT INTO secrets (id, team_kdf_id, name, name_key, current_version, current_term, current_blob, current_fingerprint, created_at, updated_at)
+      VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`),
+    bumpSecret: db.prepare('UPDATE secrets SET current_version = ?, current_term = ?, current_blob = ?, current_fingerprint = ?, updated_at = ? WHERE id = ?'),
     insertVersion: db.prepare('INSERT INTO secret_versions (secret_id, version, term, blob, fingerprint, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     pruneVersions: db.prepare('DELETE FROM secret_versions WHERE secret_id = ? AND version <= ?'),
     trash: db.prepare('UPDATE secrets SET deleted_at = ?, purge_at = ? WHERE id = ?'),
-    trashOfTeams: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM}
+    trashOfTeams: db.prepare(`SELECT ${SECRET_COLUMNS_OWN_ROW} FROM ${SECRET_FROM_OWN_ROW}
       WHERE t.id IN (SELECT value FROM json_each(?)) AND s.deleted_at IS NOT NULL AND s.purge_at > ?
       ORDER BY s.deleted_at DESC, s.name_key`),
     latestTrashed: db.prepare(`SELECT s.id, s.name FROM secrets s JOIN teams t ON t.kdf_id = s.team_kdf_id
@@ -110,7 +111,7 @@ export function createSqliteStore (path: string): Store {
     restore: db.prepare('UPDATE secrets SET deleted_at = NULL, purge_at = NULL, updated_at = ? WHERE id = ?'),
     destroyTrashed: db.prepare(`DELETE FROM secrets WHERE deleted_at IS NOT NULL AND name_key = ? AND purge_at > ?
       AND team_kdf_id = (SELECT kdf_id FROM teams WHERE id = ?)`),
-    secretById: db.prepare(`SELECT ${SECRET_COLUMNS} FROM ${SECRET_FROM} WHERE s.id = ?`),
+    secretById: db.prepare(`SELECT ${SECRET_COLUMNS_OWN_ROW} FROM ${SECRET_FROM_OWN_ROW} WHERE s.id = ?`),
     ping: db.prepare('SELECT 1').pluck(),
     apiKeyById: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
     apiKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
@@ -147,10 +148,10 @@ export function createSqliteStore (path: string): Store {
     // the copies are counted too, though each changes with its version row: a data key is never
     // dropped while anything still needs it
     termCount: db.prepare('SELECT (SELECT count(*) FROM secret_versions WHERE term = @term) + (SELECT count(*) FROM secrets WHERE current_term = @term)').pluck(),
-    // secrets whose copy of the current version differs from that version's row, or has none
+    // secrets whose copy of their current version differs from that version's row, or has none
     strayCopies: db.prepare(`SELECT s.id, s.current_version FROM secrets s
       LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = s.current_version
-      WHERE v.blob IS NULL OR v.blob != s.current_blob OR v.term != s.current_term LIMIT ?`),
+      WHERE v.blob IS NULL OR v.blob != s.current_blob OR v.term != s.current_term OR v.fingerprint != s.current_fingerprint LIMIT ?`),
     deleteDataKey: db.prepare("DELETE FROM keyring WHERE purpose = 'dek' AND term = ? AND state != 'active'"),
     deleteKeyring: db.prepare('DELETE FROM keyring')
   }
@@ -237,9 +238,9 @@ export function createSqliteStore (path: string): Store {
     const version = (existing?.version ?? 0) + 1
     const sealed = input.seal({ id, version })
     if (existing === undefined) {
-      sql.insertSecret.run(id, input.team.kdfId, input.name, input.nameKey, sealed.term, sealed.blob, input.now, input.now)
+      sql.insertSecret.run(id, input.team.kdfId, input.name, input.nameKey, sealed.term, sealed.blob, input.fingerprint, input.now, input.now)
     } else {
-      sql.bumpSecret.run(version, sealed.term, sealed.blob, input.now, id)
+      sql.bumpSecret.run(version, sealed.term, sealed.blob, input.fingerprint, input.now, id)
     }
     sql.insertVersion.run(id, version, sealed.term, sealed.blob, input.fingerprint, input.now, input.createdBy)
     sql.pruneVersions.run(id, version - input.maxVersions)

@@ -12,6 +12,7 @@ import {
 } from '../store.js'
 import { openDatabase, type SqliteDatabase } from './db.js'
 import { migrate } from './migrate.js'
+import { createAuditQueries } from './audit-queries.js'
 import { createReadCache } from './read-cache.js'
 
 interface ApiKeyRow {
@@ -180,6 +181,8 @@ export function createSqliteStore (path: string): Store {
     const row = sql.secret.get(teamId, nameKey) as SecretRow | undefined
     return row === undefined ? undefined : toSecret(row)
   }
+
+  const auditQueries = createAuditQueries(db)
 
   // Whole lists are read often (Baseten's GET /v1/secrets) and reused until anything changes.
   const reads = createReadCache(db, { maxEntries: 64 })
@@ -408,20 +411,7 @@ export function createSqliteStore (path: string): Store {
     async deleteTeam (id, audit) { return deleteTeam.immediate(id, audit) },
     setAuditHasher (hasher) { hashAudit = hasher },
     async appendAudit (events) { db.transaction(() => appendAudit(events)).immediate() },
-    async listAudit (query) {
-      const where: string[] = []
-      const params: Record<string, unknown> = { limit: query.limit }
-      if (query.beforeId !== undefined) { where.push('id < @beforeId'); params.beforeId = query.beforeId }
-      if (query.since !== undefined) { where.push('created_at >= @since'); params.since = query.since }
-      if (query.until !== undefined) { where.push('created_at < @until'); params.until = query.until }
-      if (query.eventType !== undefined) { where.push('event_type = @eventType'); params.eventType = query.eventType }
-      if (query.secretName !== undefined) { where.push('secret_name = @secretName'); params.secretName = query.secretName }
-      if (query.keyId !== undefined) { where.push('key_id = @keyId'); params.keyId = query.keyId }
-      if (query.teamIds !== null) { where.push('team_id IN (SELECT value FROM json_each(@teamIds))'); params.teamIds = JSON.stringify(query.teamIds) }
-      // the filters are fixed fragments; values are bound, never spliced in
-      const rows = db.prepare(`SELECT * FROM audit_log ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT @limit`).all(params) as AuditLogRow[]
-      return rows.map(toAuditRow)
-    },
+    async listAudit (query) { return auditQueries.list(query) },
     async auditRows (afterId, limit) { return (sql.auditAfter.all(afterId, limit) as AuditLogRow[]).map(toAuditRow) },
     async countApiKeys () { return sql.countApiKeys.get() as number },
     async findApiKeyByHash (hash) { return findApiKeyByHash(hash) },

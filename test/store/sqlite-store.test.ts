@@ -5,7 +5,7 @@ import Database from 'better-sqlite3'
 import t from 'tap'
 import { createAuditHasher, verifyChain, type AuditEvent, type AuditRow } from '../../src/audit/chain.js'
 import { VersionConflict, type Store, type TeamRecord, type UpsertSecretInput } from '../../src/store/store.js'
-import { openDatabase } from '../../src/store/sqlite/db.js'
+import { openDatabase, WAL_AUTOCHECKPOINT_PAGES } from '../../src/store/sqlite/db.js'
 import { migrate, readMigrations } from '../../src/store/sqlite/migrate.js'
 import { createSqliteStore } from '../../src/store/sqlite/sqlite-store.js'
 import { upsertInput } from '../fixtures/upserts.js'
@@ -32,6 +32,7 @@ t.test('every open is WAL with synchronous=FULL, also on reopen', async t => {
     t.equal(db.pragma('synchronous', { simple: true }), 2, `open ${i + 1}`)
     t.equal(db.pragma('secure_delete', { simple: true }), 1)
     t.equal(db.pragma('foreign_keys', { simple: true }), 1)
+    t.equal(db.pragma('wal_autocheckpoint', { simple: true }), WAL_AUTOCHECKPOINT_PAGES)
     db.close()
   }
 })

@@ -3,6 +3,8 @@ import { StartupError } from '../../errors.js'
 
 export type SqliteDatabase = Database.Database
 
+export const WAL_AUTOCHECKPOINT_PAGES = 8000
+
 /**
  * Opens a database with the settings a secret store needs, on every open: WAL, and
  * synchronous=FULL asserted, because better-sqlite3 reopens WAL databases as NORMAL, which can
@@ -30,6 +32,10 @@ export function openDatabase (path: string, { busyTimeoutMs = 5000 }: { busyTime
     db.pragma('secure_delete = ON')
     db.pragma('trusted_schema = OFF')
     db.pragma('journal_size_limit = 67108864')
+    // a checkpoint after every 8,000 WAL pages (32 MiB) rather than SQLite's 1,000: the pages a
+    // busy store writes again and again (the audit log's tail, B-tree interiors) are copied into
+    // the file and synced once per checkpoint, not eight times; durable upserts +4–8% (issue 9)
+    db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`)
     return db
   } catch (err) {
     db.close()

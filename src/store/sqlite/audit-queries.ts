@@ -31,7 +31,7 @@ export function createAuditQueries (db: SqliteDatabase) {
 
   /**
    * By secret or key: one indexed look-up per block, newest block first, until the page is full
-   * or the log's first block is done. A secret read rarely costs a look-up per 4,096 entries.
+   * or the log's first block is done: a secret with no entries costs a look-up per 4,096 entries.
    */
   function listByBlock (query: AuditQuery, where: string[], params: Record<string, unknown>): AuditLogRow[] {
     const { first, last } = idRange.get() as { first: number | null, last: number | null }

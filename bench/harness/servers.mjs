@@ -21,9 +21,10 @@ function serverHandle (handle, url, settleUrl) {
  * Trove on a data folder holding a seeded store, or with `databaseUrl` on a seeded PostgreSQL
  * database (the folder then holds only its master key, which every process of that database
  * must share). Everything else default: synchronous=FULL, 20 versions, a pool of 10 PostgreSQL
- * connections; the per-key rate limit is lifted so it does not cap the load.
+ * connections; the per-key rate limit is lifted so it does not cap the load. `env` adds to or
+ * overrides those settings (bench/compare.mjs).
  */
-export async function startTrove (build, dataDir, { auditReads = true, databaseUrl } = {}) {
+export async function startTrove (build, dataDir, { auditReads = true, databaseUrl, env = {} } = {}) {
   const port = await freePort()
   const handle = spawnNode([build.serverEntry], {
     TROVE_DATA_DIR: dataDir,
@@ -32,7 +33,8 @@ export async function startTrove (build, dataDir, { auditReads = true, databaseU
     TROVE_BOOTSTRAP_KEY: BENCH_KEY,
     TROVE_LOG_LEVEL: 'warn',
     TROVE_RATE_LIMIT: '1000000000',
-    ...(auditReads ? {} : { TROVE_AUDIT_READS: 'false' })
+    ...(auditReads ? {} : { TROVE_AUDIT_READS: 'false' }),
+    ...env
   })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(handle, `${url}/healthz`)

@@ -47,6 +47,20 @@ function networkReason (err: unknown): string {
   }
 }
 
+/**
+ * The key as fetch sends it (surrounding spaces and line ends dropped, as fetch drops them). A key
+ * with a line break or another control character inside cannot be a header, and fetch's own
+ * error would quote the whole header, key included: refused here, without repeating it.
+ */
+function sendableKey (key: string): string {
+  const trimmed = key.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '')
+  // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+  if (/[\u0000-\u001f\u007f]|[^\u0000-\u00ff]/.test(trimmed)) {
+    throw new UsageError('the API key (--api-key, TROVE_API_KEY or BASETEN_API_KEY) holds a line break, a control character or a character an HTTP header cannot carry; was more than the key read from a file?')
+  }
+  return trimmed
+}
+
 export class TroveClient {
   readonly url: string
   readonly #apiKey: string | undefined
@@ -125,7 +139,7 @@ export class TroveClient {
     for (const [name, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) target.searchParams.set(name, String(value))
     }
-    const headers: Record<string, string> = { authorization: `Bearer ${this.#apiKey}`, accept: 'application/json' }
+    const headers: Record<string, string> = { authorization: `Bearer ${sendableKey(this.#apiKey)}`, accept: 'application/json' }
     let body: string | undefined
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json'

@@ -62,6 +62,24 @@ t.test('keys: a wrong key is the server\'s 401, a missing key says what to set, 
   t.equal(r.stdout, 'v', 'also before the command')
   r = await runCli(['secret', 'get', 'k'], { env: { TROVE_URL: `${url}/`, TROVE_API_KEY: CLI_KEY } })
   t.equal(r.stdout, 'v', 'a trailing slash on TROVE_URL is fine')
+  r = await runCli(['secret', 'get', 'k'], { env: { TROVE_URL: url, TROVE_API_KEY: ` ${CLI_KEY}\r\n` } })
+  t.equal(r.stdout, 'v', 'spaces and a line end around the key (a key file) are dropped')
+})
+
+t.test('a key with a line break inside is refused without being repeated', async t => {
+  const { url } = await startCliSession(t)
+  const fromFile = `${CLI_KEY}\n# created 2026-11-27\n`
+  for (const [what, env, args] of [
+    ['TROVE_API_KEY', { TROVE_URL: url, TROVE_API_KEY: fromFile }, ['secret', 'list']],
+    ['--api-key', { TROVE_URL: url }, ['secret', 'list', '--api-key', `bad\nkey-${CLI_KEY}`]],
+    ['a control character', { TROVE_URL: url, TROVE_API_KEY: `${CLI_KEY}\u0007` }, ['secret', 'list']]
+  ] as const) {
+    const r = await runCli([...args], { env })
+    t.equal(r.code, 2, what)
+    t.match(r.stderr, /^trove: the API key \(--api-key, TROVE_API_KEY or BASETEN_API_KEY\) holds a line break/, what)
+    t.notOk(r.stderr.includes(CLI_KEY), `${what}: the key is not in the message`)
+    t.notMatch(r.stderr, /cannot reach/, `${what}: not taken for a network failure`)
+  }
 })
 
 t.test('a URL that answers something other than Trove', async t => {

@@ -77,6 +77,7 @@ export class StartupError extends Error {
 export const errors = {
   invalidBody: (message: string) => new AppError(400, 'invalid_body', message),
   invalidJson: () => new AppError(400, 'invalid_json', 'the request body is not valid JSON'),
+  notUtf8: (what: 'body' | 'file') => new AppError(400, 'invalid_body', `the ${what} is not valid UTF-8: values are text, stored as sent (encode binary values, e.g. as base64)`),
   invalidName: (message: string) => new AppError(400, 'invalid_name', message),
   missingApiKey: () => new AppError(401, 'missing_api_key',
     'an API key is required: send "Authorization: Bearer <key>" or "Authorization: Api-Key <key>"',

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { createInterface } from 'node:readline'
 import { Writable } from 'node:stream'
 import { CliError } from './errors.js'
@@ -11,7 +12,16 @@ export async function readSecretValue (name: string): Promise<string> {
   if (process.stdin.isTTY) return await promptHidden(`Value for ${name} (input is hidden): `)
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return stripOneNewline(Buffer.concat(chunks).toString('utf8'))
+  return stripOneNewline(utf8Text(Buffer.concat(chunks), 'the value on standard input'))
+}
+
+/**
+ * Bytes as text, refused when they are not UTF-8: decoded anyway, they would reach Trove as
+ * U+FFFD and be stored as another value than the one given.
+ */
+export function utf8Text (bytes: Buffer, what: string): string {
+  if (!isUtf8(bytes)) throw new CliError(`${what} is not UTF-8 text; Trove stores values as text (encode binary values, e.g. with base64)`)
+  return bytes.toString('utf8')
 }
 
 export function stripOneNewline (text: string): string {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance } from 'fastify'
 import secureJson from 'secure-json-parse'
 import { AppError, errors } from '../errors.js'
@@ -34,7 +35,9 @@ export function acceptJsonWhateverTheContentType (app: FastifyInstance, bodyLimi
     const text = (body as Buffer).toString('utf8')
     if (text.trim() === '') return done(null, undefined)
     try {
-      done(null, secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' }))
+      const parsed: unknown = secureJson.parse(text, undefined, { protoAction: 'remove', constructorAction: 'remove' })
+      // bytes that are not UTF-8 decode to U+FFFD: stored, the value would not be the one sent
+      done(isUtf8(body as Buffer) ? null : errors.notUtf8('body'), parsed)
     } catch {
       const claimsJson = JSON_TYPE.test(request.headers['content-type'] ?? '')
       done(claimsJson ? errors.invalidJson() : errors.unsupportedMediaType(), undefined)

@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { AppError } from '../errors.js'
+import { AppError, errors } from '../errors.js'
 import { importResultSchema, resolveResultSchema, ResolveBody } from '../schemas/secrets.js'
 import type { SecretsService } from '../services/secrets-service.js'
 import { SECRET_FILE_CONTENT_TYPES, SECRET_FILE_FORMATS, type SecretFileFormat } from '../services/secret-file-formats.js'
@@ -48,7 +49,11 @@ export default async function secretFileRoutes (app: FastifyInstance, options: S
   // The import body is the file itself, so this route reads it as text, not JSON.
   await app.register(async files => {
     files.removeAllContentTypeParsers()
-    files.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_request, body, done) => done(null, body))
+    files.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_request, body, done) => {
+      // read as a string, bytes that are not UTF-8 would be imported as U+FFFD
+      if (!isUtf8(body as Buffer)) return done(errors.notUtf8('file'), undefined)
+      done(null, (body as Buffer).toString('utf8'))
+    })
     files.post<{ Querystring: { format?: string, dry_run?: string } }>('/import', {
       schema: { response: withErrors(importResultSchema) }, config: routeConfig('importSecrets', teamScoped, 'secrets:write', { query: true })
     }, async request => {

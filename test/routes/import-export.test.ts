@@ -80,5 +80,10 @@ t.test('bad formats, bodies and sizes', async t => {
   t.equal(yamlList.statusCode, 400)
   const huge = await importFile(call, 'dotenv', 'A=' + 'x'.repeat(2 * 1024 * 1024))
   t.equal(huge.statusCode, 413)
+  for (const dryRun of [false, true]) {
+    const notUtf8 = await call({ method: 'POST', url: `/v1/secrets/import?format=dotenv&dry_run=${String(dryRun)}`, payload: Buffer.from('GOOD=1\nRAW="a\xffb"\n', 'latin1'), headers: { 'content-type': 'text/plain' } })
+    t.equal(notUtf8.statusCode, 400, `a file that is not UTF-8 (dry run: ${String(dryRun)})`)
+    t.match(notUtf8.json(), { code: 'invalid_body', message: /not valid UTF-8/ })
+  }
   t.same((await call({ method: 'GET', url: '/v1/secrets' })).json(), { secrets: [] })
 })

@@ -84,6 +84,21 @@ t.test('POST /v1/secrets', async t => {
     t.equal((await call({ method: 'GET', url: '/v1/secrets/big' })).statusCode, 404, 'nothing was stored')
   })
 
+  t.test('a body that is not UTF-8 is refused, not stored with U+FFFD in place of its bytes', async t => {
+    const { call } = await buildTestApp(t)
+    const bodies: [string, Buffer, Record<string, string>][] = [
+      ['a stray byte', Buffer.from('{"name":"raw","value":"a\xffb"}', 'latin1'), { 'content-type': 'application/json' }],
+      ['Latin-1 said to be Latin-1', Buffer.from('{"name":"raw","value":"caf\xe9"}', 'latin1'), { 'content-type': 'application/json; charset=iso-8859-1' }],
+      ["Baseten's curl --data", Buffer.from('{"name":"raw","value":"a\xffb"}', 'latin1'), { 'content-type': 'application/x-www-form-urlencoded' }]
+    ]
+    for (const [what, payload, headers] of bodies) {
+      const res = await call({ method: 'POST', url: '/v1/secrets', payload, headers })
+      t.equal(res.statusCode, 400, what)
+      t.match(res.json(), { code: 'invalid_body', message: /not valid UTF-8/ }, what)
+    }
+    t.equal((await call({ method: 'GET', url: '/v1/secrets/raw' })).statusCode, 404, 'nothing was stored')
+  })
+
   t.test('a lone surrogate cannot be stored byte for byte and is refused', async t => {
     const { call } = await buildTestApp(t)
     const res = await call({ method: 'POST', url: '/v1/secrets', payload: '{"name":"s","value":"\\ud800"}' })

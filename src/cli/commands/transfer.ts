@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { ApiError, CliError, describeSystemError, UsageError } from '../errors.js'
 import { writeFileAtomic } from '../files.js'
+import { utf8Text } from '../input.js'
 import { choice, clientOf, optionsOf, type TeamOption, withCommon, withTeam } from '../options.js'
 import { out, plural, printJson } from '../output.js'
 
@@ -53,12 +54,13 @@ export function registerTransferCommands (program: Command): void {
       const options = optionsOf<TeamOption & { format?: string, dryRun?: boolean }>(command)
       const format = options.format ?? formatFromFileName(file)
       if (format === undefined) throw new UsageError(`cannot tell the format of ${file} from its name; add --format dotenv, json or yaml`)
-      let text: string
+      let bytes: Buffer
       try {
-        text = file === '-' ? await readStdin() : await readFile(file, 'utf8')
+        bytes = file === '-' ? await readStdin() : await readFile(file)
       } catch (err) {
         throw new CliError(`cannot read ${file}: ${describeSystemError(err)}`)
       }
+      const text = utf8Text(bytes, file === '-' ? 'standard input' : file)
       const client = clientOf(command)
       let answer: ImportAnswer
       try {
@@ -108,8 +110,8 @@ export function registerTransferCommands (program: Command): void {
     })
 }
 
-async function readStdin (): Promise<string> {
+async function readStdin (): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }

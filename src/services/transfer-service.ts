@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js'
 import type { Store } from '../store/store.js'
 import { secretNameKey, secretNameProblem } from './names.js'
-import type { Principal } from './principal.js'
+import { hasScope, type Principal } from './principal.js'
 import { secretValueProblem, type SecretsService, type TeamRef } from './secrets-service.js'
 import type { SecretFileFormat } from './secret-file-formats.js'
 
@@ -53,9 +53,13 @@ export function createTransferService (deps: { store: Store, secrets: SecretsSer
       plan.sort((a, b) => (lines.get(a) ?? Infinity) - (lines.get(b) ?? Infinity))
 
       const existing = new Map((await store.findSecrets(team.id, valid.map(v => secretNameKey(v.name)))).map(s => [s.nameKey, s]))
+      // A dry run writes nothing and records nothing: telling `unchanged` from `update` there
+      // would let a key that may not read values test guesses of them, silently, at the rate
+      // limit. Such a key is told only that the secret exists.
+      const compare = !dryRun || hasScope(principal.scopes, 'secrets:read')
       for (const entry of valid) {
         const current = existing.get(secretNameKey(entry.name))
-        if (current !== undefined) entry.item.action = current.fingerprint === secrets.fingerprint(entry.value) ? 'unchanged' : 'update'
+        if (current !== undefined) entry.item.action = compare && current.fingerprint === secrets.fingerprint(entry.value) ? 'unchanged' : 'update'
       }
 
       const invalid = plan.filter(item => item.action === 'invalid').length

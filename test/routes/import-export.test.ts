@@ -87,3 +87,18 @@ t.test('bad formats, bodies and sizes', async t => {
   }
   t.same((await call({ method: 'GET', url: '/v1/secrets' })).json(), { secrets: [] })
 })
+
+t.test('a dry run does not tell a key that may not read values whether a value matches', async t => {
+  const { call } = await buildTestApp(t)
+  await call({ method: 'POST', url: '/v1/secrets', payload: { name: 'TOKEN', value: 'the-right-guess' } })
+  const writer = (await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'writer', scopes: ['secrets:write'] } })).json().key as string
+  const planOf = async (value: string, key?: string) => {
+    const res = await call({ method: 'POST', url: '/v1/secrets/import?format=dotenv&dry_run=true', payload: `TOKEN=${value}\nNEW=1\n`, headers: { 'content-type': 'text/plain' }, key })
+    t.equal(res.statusCode, 200)
+    return (res.json().plan as { name: string, action: string }[]).map(item => `${item.name}:${item.action}`)
+  }
+  t.same(await planOf('the-right-guess', writer), ['TOKEN:update', 'NEW:create'], 'a right guess')
+  t.same(await planOf('a-wrong-guess', writer), ['TOKEN:update', 'NEW:create'], 'looks like a wrong one')
+  t.same(await planOf('the-right-guess'), ['TOKEN:unchanged', 'NEW:create'], 'a key that may read values sees unchanged')
+  t.same(await planOf('a-wrong-guess'), ['TOKEN:update', 'NEW:create'])
+})

@@ -25,6 +25,12 @@ t.test('backup, restore, rotate and rekey from the command line', async t => {
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^Rotated to key term 2: 50 values re-encrypted; terms in use: 2\n$/)
   t.equal((await trove(['secret', 'get', 's7'])).stdout, 'value 7', 'reads work after the rotation')
+  for (let i = 0; i < 2; i++) {
+    r = await trove(['rotate', '--status'])
+    t.equal(r.code, 0, r.stderr)
+    t.equal(r.stdout, 'No rotation running; key term 2 is active; terms in use: 2\n', 'the status starts no rotation')
+  }
+  t.match(JSON.parse((await trove(['rotate', '--status', '--json'])).stdout), { state: 'idle', active_term: 2, total: 50, rewrapped: 50 })
 
   const newKey = join(dir, 'new.key')
   writeFileSync(newKey, randomBytes(32).toString('base64'), { mode: 0o600 })

@@ -7,6 +7,15 @@ import { writeFileAtomic } from '../files.js'
 import { clientOf, optionsOf, withCommon } from '../options.js'
 import { note, out, printJson } from '../output.js'
 
+/** What `trove rotate --status` prints. */
+function describeRotation (status: RotationStatus): string {
+  switch (status.state) {
+    case 'running': return `Rotating to key term ${status.active_term}: ${status.rewrapped} of ${status.total} values re-encrypted, ${status.remaining} to go`
+    case 'failed': return `The rotation to key term ${status.active_term} failed (${status.remaining} values left under older terms); see the server log, then run trove rotate again`
+    case 'idle': return `No rotation running; key term ${status.active_term} is active; terms in use: ${status.terms.join(', ')}`
+  }
+}
+
 /** A one-line progress bar on a terminal; nothing when stderr is not one. */
 function progress (status: RotationStatus): void {
   if (process.stderr.isTTY !== true) return
@@ -61,9 +70,15 @@ export function registerOpsCommands (program: Command): void {
   withCommon(program.command('rotate'))
     .description('start a key rotation: new writes use a new data key, stored values are re-encrypted to it (admin key)')
     .option('--no-wait', 'start it and return without waiting for the re-encryption')
+    .option('--status', 'show the progress of the current or last rotation; starts none')
     .action(async (_options: unknown, command: Command) => {
-      const options = optionsOf<{ wait: boolean }>(command)
+      const options = optionsOf<{ wait: boolean, status?: boolean }>(command)
       const client = clientOf(command)
+      if (options.status === true) {
+        const status = await client.json<RotationStatus>('GET', '/v1/sys/rotation')
+        if (options.json === true) return printJson(status)
+        return out(describeRotation(status))
+      }
       let status = await client.json<RotationStatus>('POST', '/v1/sys/rotate')
       while (options.wait && status.state === 'running') {
         progress(status)
@@ -75,7 +90,7 @@ export function registerOpsCommands (program: Command): void {
       if (status.state === 'failed') throw new CliError('the rotation failed; see the server log, then run trove rotate again')
       if (options.json !== true) {
         out(status.state === 'running'
-          ? `Rotation to key term ${status.active_term} started: ${status.remaining} of ${status.total} values still to re-encrypt (trove rotate --json shows progress)`
+          ? `Rotation to key term ${status.active_term} started: ${status.remaining} of ${status.total} values still to re-encrypt (trove rotate --status shows progress)`
           : `Rotated to key term ${status.active_term}: ${status.rewrapped} values re-encrypted; terms in use: ${status.terms.join(', ')}`)
       }
     })

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseAuditCursor, type AuditLog } from '../audit/audit-log.js'
 import type { AuditRow } from '../audit/chain.js'
 import { AppError } from '../errors.js'
+import { parseDateTime } from '../services/date-time.js'
 import { withErrors } from './secrets.js'
 
 const entrySchema = {
@@ -50,11 +51,9 @@ interface AuditQuery {
   cursor?: string
 }
 
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/
-
 function dateTime (text: string | undefined, name: string): string | undefined {
   if (text === undefined) return undefined
-  const at = ISO_8601.test(text) ? Date.parse(text) : NaN
+  const at = parseDateTime(text)
   if (!Number.isFinite(at)) throw new AppError(400, 'invalid_query', `${name} must be an ISO 8601 date-time`)
   return new Date(at).toISOString()
 }

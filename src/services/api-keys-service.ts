@@ -4,6 +4,7 @@ import { classifyApiKey, generateApiKey, hashApiKey, randomBase62 } from '../cry
 import type { Keyring } from '../crypto/keyring.js'
 import { AppError, errors } from '../errors.js'
 import type { ApiKeyRecord, Store } from '../store/store.js'
+import { parseDateTime } from './date-time.js'
 import { hasScope, SCOPES, type Principal, type Scope } from './principal.js'
 
 export type AuthFailure = 'malformed' | 'unknown' | 'revoked' | 'expired'
@@ -129,7 +130,7 @@ export function createApiKeysService (deps: { store: Store, keyring: Keyring, au
 
       let expiresAt: string | null = null
       if (input.expires_at !== undefined) {
-        const at = Date.parse(input.expires_at)
+        const at = parseDateTime(input.expires_at)
         if (!Number.isFinite(at)) throw errors.invalidBody('expires_at must be an ISO 8601 date-time')
         if (at <= now().getTime()) throw errors.invalidBody('expires_at must be in the future')
         expiresAt = new Date(at).toISOString()

@@ -41,7 +41,11 @@ t.test('an expired key is refused, saying so', async t => {
   t.equal(res.statusCode, 401)
   t.match(res.json().message, /expired/)
   t.equal((await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'past', scopes: ['secrets:list'], expires_at: '2020-01-01T00:00:00Z' } })).statusCode, 400)
-  t.equal((await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'bad', scopes: ['secrets:list'], expires_at: 'soon' } })).statusCode, 400)
+  for (const expiresAt of ['soon', '2030-02-30T00:00:00Z', '2030-06-31T00:00:00Z', 'March 7, 2030']) {
+    const res = await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'bad', scopes: ['secrets:list'], expires_at: expiresAt } })
+    t.equal(res.statusCode, 400, expiresAt)
+    t.match(res.json(), { code: 'invalid_body', message: /expires_at must be an ISO 8601 date-time/ }, expiresAt)
+  }
 })
 
 t.test('a key can only grant scopes and teams it holds', async t => {

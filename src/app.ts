@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { Logger } from 'pino'
 import { createAuditLog } from './audit/audit-log.js'
 import authenticate from './http/authenticate.js'
+import { clientErrorHandler } from './http/client-errors.js'
 import webConsole from './http/console.js'
 import { frameworkErrorReply, installErrorHandler } from './http/error-handler.js'
 import { acceptJsonWhateverTheContentType } from './http/json-body.js'
@@ -71,6 +72,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     // the error handler answers 503 with Trove's error body while closing
     return503OnClosing: false,
     frameworkErrors: (error, _request, reply) => frameworkErrorReply(error, reply),
+    clientErrorHandler,
     // response serializers are compiled on first use, not all at start-up
     schemaController: { compilersFactory: { buildSerializer: lazySerializers } }
   }) as unknown as FastifyInstance

@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander'
+import { StartupError } from '../errors.js'
 import { CliError } from './errors.js'
 
 /**
@@ -14,6 +15,12 @@ export function reportError (err: unknown): number {
   if (err instanceof CliError) {
     process.stderr.write(`trove: ${err.message}\n`)
     return err.exitCode
+  }
+  // what opening a store refuses (a wrong master key, a folder in use) is written for operators
+  // and holds no data: a failure like any other, not a bug
+  if (err instanceof StartupError) {
+    process.stderr.write(`trove: ${err.message}\n`)
+    return 1
   }
   const error = err instanceof Error ? err : new Error(String(err))
   process.stderr.write(`trove: unexpected error: ${error.name}: ${error.message}\n`)

@@ -43,12 +43,13 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
         : undefined
   if (masterKey === undefined) throw new StartupError('restore needs the master key the backup was made under: set TROVE_MASTER_KEY_FILE (or put it in the data folder as master.key)')
 
-  mkdirSync(dirname(options.dbPath), { recursive: true, mode: 0o700 })
+  // the first folder this made, if any: a failed restore takes it away again
+  const createdDir = mkdirSync(dirname(options.dbPath), { recursive: true, mode: 0o700 })
   const staging = `${options.dbPath}.restoring`
   rmSync(staging, { force: true })
-  copyFileSync(options.file, staging)
   try {
-    const store = createSqliteStore(staging)
+    copyFileSync(options.file, staging)
+    const store = openBackup(staging, options.file)
     try {
       const problems = await store.checkIntegrity()
       if (problems.length > 0) throw new StartupError(`the backup failed its integrity check: ${problems[0]}`)
@@ -66,6 +67,16 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
     }
   } catch (err) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${staging}${suffix}`, { force: true })
+    if (createdDir !== undefined) rmSync(createdDir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+function openBackup (staging: string, file: string): ReturnType<typeof createSqliteStore> {
+  try {
+    return createSqliteStore(staging)
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_NOTADB') throw new StartupError(`${file} is not a SQLite database, so not a Trove backup`)
     throw err
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { statSync, writeFileSync } from 'node:fs'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { CLI_KEY, runCli } from '../fixtures/cli.js'
@@ -20,6 +20,9 @@ t.test('backup, restore, rotate and rekey from the command line', async t => {
   t.match(r.stdout, /^Backup written to .*backup\.db: [\d.]+ MiB, 50 stored values checked, \d+ ms\n$/)
   t.match(r.stderr, /Keep the master key apart/)
   t.equal(statSync(join(dir, 'backup.db')).mode & 0o777, 0o600)
+  r = await trove(['backup', '--out', join(dir, 'no-such-folder', 'backup.db')])
+  t.equal(r.code, 1)
+  t.equal(r.stderr, `trove: cannot write ${join(dir, 'no-such-folder', 'backup.db')}: no such file or directory\n`)
 
   r = await trove(['rotate'])
   t.equal(r.code, 0, r.stderr)
@@ -47,7 +50,15 @@ t.test('backup, restore, rotate and rekey from the command line', async t => {
   const target = join(dir, 'restored')
   r = await runCli(['restore', join(dir, 'backup.db'), '--data-dir', target, '--master-key-file', newKey])
   t.equal(r.code, 1, 'a wrong key is refused')
-  t.match(r.stderr, /^trove: .*master key does not match/)
+  t.match(r.stderr, /^trove: the master key does not match/)
+  t.notMatch(r.stderr, /unexpected error/, 'an expected failure, not a bug')
+  t.notOk(existsSync(target), 'a failed restore leaves no folder behind')
+  const notABackup = join(dir, 'not-a-backup.db')
+  writeFileSync(notABackup, 'this is text, not SQLite '.repeat(200))
+  r = await runCli(['restore', notABackup, '--data-dir', target, '--master-key-file', join(data, 'master.key')])
+  t.equal(r.code, 1)
+  t.equal(r.stderr, `trove: ${notABackup} is not a SQLite database, so not a Trove backup\n`)
+  t.notOk(existsSync(target), 'nothing left behind')
   r = await runCli(['restore', join(dir, 'backup.db'), '--data-dir', target, '--master-key-file', join(data, 'master.key')])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^Restored .* 50 stored values checked/)

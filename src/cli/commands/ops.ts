@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { RotationStatus } from '../../ops/rotation.js'
-import { CliError } from '../errors.js'
+import { CliError, describeSystemError } from '../errors.js'
 import { writeFileAtomic } from '../files.js'
 import { clientOf, optionsOf, withCommon } from '../options.js'
 import { note, out, printJson } from '../output.js'
@@ -34,7 +34,11 @@ export function registerOpsCommands (program: Command): void {
       const options = optionsOf<{ out: string }>(command)
       const started = performance.now()
       const { body, headers } = await clientOf(command).bytes('GET', '/v1/sys/backup')
-      await writeFileAtomic(options.out, body, 0o600)
+      try {
+        await writeFileAtomic(options.out, body, 0o600)
+      } catch (err) {
+        throw new CliError(`cannot write ${options.out}: ${describeSystemError(err)}`)
+      }
       const report = { file: resolve(options.out), bytes: body.length, versions: Number(headers.get('x-trove-backup-versions') ?? 0), ms: Math.round(performance.now() - started) }
       if (options.json === true) return printJson(report)
       out(`Backup written to ${options.out}: ${(report.bytes / 1024 / 1024).toFixed(2)} MiB, ${report.versions} stored values checked, ${report.ms} ms`)

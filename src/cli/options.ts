@@ -31,8 +31,8 @@ export function withCommon (command: Command): Command {
   return withJson(withConnection(command))
 }
 
-export function withTeam (command: Command): Command {
-  return command.option('--team <name-or-id>', 'work in this team (default: the API key\'s own team)')
+export function withTeam (command: Command, otherwise = 'the API key\'s own team'): Command {
+  return command.option('--team <name-or-id>', `work in this team (default: ${otherwise})`)
 }
 
 /** The options of a command merged with its parents', the command's own winning. */

@@ -19,7 +19,8 @@ export function expectedVersion (request: FastifyRequest, options: { allowIfNone
     throw new AppError(400, 'invalid_precondition', 'send either If-Match or If-None-Match, not both')
   }
   if (ifNoneMatch !== undefined) {
-    if (options.allowIfNoneMatch !== true || ifNoneMatch.trim() !== '*') throw new AppError(400, 'invalid_precondition', 'If-None-Match accepts only * here')
+    if (options.allowIfNoneMatch !== true) throw new AppError(400, 'invalid_precondition', 'If-None-Match is not taken here: it only guards creating a secret (upsert); use If-Match')
+    if (ifNoneMatch.trim() !== '*') throw new AppError(400, 'invalid_precondition', 'If-None-Match accepts only *')
     return 'absent'
   }
   if (ifMatch === undefined) return undefined

@@ -41,7 +41,7 @@ export function parseBody<T> (schema: { safeParse (data: unknown): { success: tr
 
 function positiveInteger (text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined
-  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new AppError(400, 'invalid_query', `${name} must be a whole number of at least 1`)
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new AppError(400, 'invalid_query', `${name} must be a whole number from 1 to 999999999`)
   return Number(text)
 }
 
@@ -85,9 +85,8 @@ export default async function secretRoutes (app: FastifyInstance, options: Secre
     }
     const size = positiveInteger(limit, 'limit') ?? 100
     if (size > MAX_PAGE_SIZE) throw new AppError(400, 'invalid_query', `limit must be at most ${MAX_PAGE_SIZE}`)
-    if (prefix !== undefined && (prefix.length > 253 || !/^[-._a-zA-Z0-9]*$/.test(prefix))) {
-      throw new AppError(400, 'invalid_query', 'prefix may hold only the characters of secret names')
-    }
+    if (prefix !== undefined && prefix.length > 253) throw new AppError(400, 'invalid_query', 'prefix must be at most 253 characters, as names are')
+    if (prefix !== undefined && !/^[-._a-zA-Z0-9]*$/.test(prefix)) throw new AppError(400, 'invalid_query', 'prefix may hold only the characters of secret names')
     const page = await secrets.listPage(request.principal, teamRef, { limit: size, cursor, prefix })
     return { secrets: page.secrets.map(toSecretResponse), next_cursor: page.nextCursor }
   })

@@ -81,7 +81,11 @@ t.test('check-and-set', async t => {
     const { call } = await buildTestApp(t)
     t.match((await upsert(call, 'new', 'v', { 'if-match': '1' })).json(), { code: 'version_mismatch', current_version: null })
     t.equal((await upsert(call, 'new', 'v', { 'if-none-match': '*' })).statusCode, 200)
-    t.equal((await upsert(call, 'new', 'w', { 'if-none-match': '*' })).statusCode, 412)
+    const exists = await upsert(call, 'new', 'w', { 'if-none-match': '*' })
+    t.equal(exists.statusCode, 412)
+    t.match(exists.json(), { code: 'version_mismatch', current_version: 1, message: 'the secret exists (version 1), so the If-None-Match: * condition fails' })
+    const del = await call({ method: 'DELETE', url: '/v1/secrets/new', headers: { 'if-none-match': '*' } })
+    t.match(del.json(), { code: 'invalid_precondition', message: /^If-None-Match is not taken here/ }, 'delete takes If-Match only, and says so')
   })
 
   t.test('a bad precondition is 400', async t => {

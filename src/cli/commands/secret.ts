@@ -41,7 +41,7 @@ export function registerSecretCommands (program: Command): void {
       else out(`Set secret ${answer.name}`)
     })
 
-  withTeam(withCommon(secret.command('list')))
+  withTeam(withCommon(secret.command('list')), 'every team the API key may use')
     .description('list secrets (names and metadata, never values)')
     .action(async (_options: unknown, command: Command) => {
       const options = optionsOf<TeamOption>(command)

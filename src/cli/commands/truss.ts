@@ -93,7 +93,7 @@ export function registerTrussCommands (program: Command): void {
 
   withTeam(withCommon(truss.command('pull')))
     .description('write secret values into ~/.truss/config.yaml (the file Truss reads on local runs), changing nothing else in it')
-    .option('--config <config>', 'only the secrets this Truss config.yaml declares (default: every secret the key can read)')
+    .option('--config <config>', 'only the secrets this Truss config.yaml declares (default: every secret of the team, see --team)')
     .option('--truss-config <file>', 'the Truss settings file (default: ~/.truss/config.yaml)')
     .action(async (_options: unknown, command: Command) => {
       const options = optionsOf<TeamOption & { config?: string, trussConfig?: string }>(command)

@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander'
+import { parseDateTime } from '../services/date-time.js'
 import { TroveClient } from './client.js'
 
 /**
@@ -55,6 +56,12 @@ export function clientOf (command: Command): TroveClient {
 export function positiveInteger (text: string): number {
   if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new InvalidArgumentError('must be a whole number of at least 1')
   return Number(text)
+}
+
+/** argParser for a date-time option: checked here, so a bad one is a usage error (exit 2). */
+export function dateTime (text: string): string {
+  if (Number.isNaN(parseDateTime(text))) throw new InvalidArgumentError('must be an ISO 8601 date or date-time, e.g. 2026-11-27 or 2026-11-27T08:00:00Z')
+  return text
 }
 
 /** argParser for repeatable options; `--scope a,b` is the same as `--scope a --scope b`. */

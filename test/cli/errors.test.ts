@@ -8,7 +8,10 @@ t.test('usage errors exit 2 with the problem on stderr; help exits 0', async t =
     ['a missing argument', ['secret', 'get'], /^trove: missing required argument 'name'\n/],
     ['a bad number', ['secret', 'get', 'x', '--version', 'two'], /argument 'two' is invalid\. must be a whole number of at least 1/],
     ['a group without its command', ['secret'], /Usage: trove secret/],
-    ['a URL that is not one', ['secret', 'list', '--url', 'not a url'], /^trove: TROVE_URL \(or --url\) is not a URL: not a url\n$/]
+    ['a URL that is not one', ['secret', 'list', '--url', 'not a url'], /^trove: TROVE_URL \(or --url\) is not a URL: not a url\n$/],
+    ['a date that is not one', ['audit', 'list', '--since', 'yesterday'], /argument 'yesterday' is invalid\. must be an ISO 8601 date or date-time/],
+    ['a day the month does not have', ['audit', 'list', '--until', '2026-02-30'], /argument '2026-02-30' is invalid/],
+    ['an expiry that is not a date', ['key', 'create', '--name', 'x', '--scope', 'secrets:list', '--expires-at', 'next week'], /argument 'next week' is invalid/]
   ]
   for (const [what, args, stderr] of cases) {
     const r = await runCli(args, { env: { TROVE_API_KEY: CLI_KEY } })

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { CliError } from '../errors.js'
-import { clientOf, optionsOf, positiveInteger, withCommon } from '../options.js'
+import { clientOf, dateTime, optionsOf, positiveInteger, withCommon } from '../options.js'
 import { note, out, printJson, printTable, when } from '../output.js'
 
 interface Entry {
@@ -40,8 +40,8 @@ export function registerAuditCommands (program: Command): void {
     .option('--event-type <type>', 'only this event, e.g. SECRET_READ, SECRET_UPDATED, KEY_CREATED, AUTH_FAILED')
     .option('--secret <name>', 'only entries about this secret')
     .option('--key-id <id>', 'only entries made with this API key')
-    .option('--since <iso>', 'only entries at or after this date-time')
-    .option('--until <iso>', 'only entries before this date-time')
+    .option('--since <iso>', 'only entries at or after this date-time', dateTime)
+    .option('--until <iso>', 'only entries before this date-time', dateTime)
     .option('--limit <n>', 'at most this many entries (1-1000, default 100)', positiveInteger)
     .option('--cursor <cursor>', 'continue after a previous page')
     .action(async (_options: unknown, command: Command) => {

@@ -68,7 +68,7 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
   } catch (err) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${staging}${suffix}`, { force: true })
     if (createdDir !== undefined) rmSync(createdDir, { recursive: true, force: true })
-    throw err
+    throw damaged(err, options.file)
   }
 }
 
@@ -79,4 +79,11 @@ function openBackup (staging: string, file: string): ReturnType<typeof createSql
     if ((err as { code?: string }).code === 'SQLITE_NOTADB') throw new StartupError(`${file} is not a SQLite database, so not a Trove backup`)
     throw err
   }
+}
+
+/** SQLite finding the file damaged (cut short, overwritten) is a bad backup, not a bug. */
+function damaged (err: unknown, file: string): unknown {
+  const code = (err as { code?: string }).code
+  if (code === 'SQLITE_CORRUPT' || code?.startsWith('SQLITE_CORRUPT_') === true) return new StartupError(`${file} is damaged (SQLite: ${(err as Error).message}); it cannot be restored`)
+  return err
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { CLI_KEY, runCli } from '../fixtures/cli.js'
@@ -58,6 +58,12 @@ t.test('backup, restore, rotate and rekey from the command line', async t => {
   r = await runCli(['restore', notABackup, '--data-dir', target, '--master-key-file', join(data, 'master.key')])
   t.equal(r.code, 1)
   t.equal(r.stderr, `trove: ${notABackup} is not a SQLite database, so not a Trove backup\n`)
+  t.notOk(existsSync(target), 'nothing left behind')
+  const cutShort = join(dir, 'cut-short.db')
+  writeFileSync(cutShort, readFileSync(join(dir, 'backup.db')).subarray(0, 40_000))
+  r = await runCli(['restore', cutShort, '--data-dir', target, '--master-key-file', join(data, 'master.key')])
+  t.equal(r.code, 1)
+  t.match(r.stderr, /^trove: .*cut-short\.db is damaged \(SQLite: .*\); it cannot be restored\n$/)
   t.notOk(existsSync(target), 'nothing left behind')
   r = await runCli(['restore', join(dir, 'backup.db'), '--data-dir', target, '--master-key-file', join(data, 'master.key')])
   t.equal(r.code, 0, r.stderr)

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
@@ -50,7 +50,9 @@ t.test('Dockerfile: non-root user, /data volume, health check on readiness', asy
   t.equal(vars.TROVE_HOST, '0.0.0.0', 'listens on the container network')
   t.match(runtime, /^VOLUME \["\/data"\]$/m)
   t.match(runtime, new RegExp(`^EXPOSE ${vars.TROVE_PORT}$`, 'm'), 'exposes the port it listens on')
-  t.match(runtime, /HEALTHCHECK[\s\S]*\/readyz/, 'the health check asks /readyz')
+  const probe = /^\s*CMD \["node", "([^"]+)"\]$/m.exec(runtime.split('HEALTHCHECK')[1] ?? '')?.[1]
+  t.equal(probe, 'dist/healthcheck.js', 'the health check is the built probe (src/healthcheck.ts: GET /readyz, HTTP or HTTPS)')
+  t.ok(existsSync(join(ROOT, probe!)), 'which the build makes')
   t.match(runtime, /COPY migrations \.\/migrations/, 'migrations ship with the image')
   t.ok(lines.length > 0)
 })
@@ -66,7 +68,12 @@ t.test('compose: the master key as a secret file, the data volume where the imag
   t.equal(target, env(runtime).TROVE_DATA_DIR, 'the named volume is mounted where the image keeps data')
   t.ok(compose.volumes[(trove.volumes[0] as string).split(':')[0]!] !== undefined || 'trove-data' in compose.volumes, 'a named volume')
   t.match(trove.ports[0], /^127\.0\.0\.1:/, 'published on loopback only')
-  t.match(trove.healthcheck.test.join(' '), /\/readyz/)
+  for (const name of ['trove', 'trove-postgres']) {
+    const service = compose.services[name]
+    t.equal(service.healthcheck, undefined, `${name}: the image's health check, which follows TROVE_PORT and TLS`)
+    const grace = /^(\d+)s$/.exec(String(service.stop_grace_period))?.[1]
+    t.ok(Number(grace) > 10 + 5, `${name}: stop grace ${service.stop_grace_period} outlasts the 10 s shutdown wait and the flush after it`)
+  }
 })
 
 t.test('compose: a PostgreSQL profile', async t => {

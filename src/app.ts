@@ -103,7 +103,7 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const rotation = createRotation({ store, keyring, cipher, now, onError: err => app.log.error({ err: { code: (err as { code?: string }).code } }, 'key rotation failed') })
 
   await metricsPlugin(app, { store, token: options.metricsToken })
-  await app.register(healthRoutes, { store })
+  await app.register(healthRoutes, { store, keyring })
   await app.register(webConsole)
   await app.register(async api => {
     await api.register(authenticate, {

@@ -102,6 +102,10 @@ t.test('after a rekey on one process, the other keeps serving with the keys it h
   writeFileSync(newKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 })
   t.equal((await a.call('POST', '/v1/sys/rekey', { new_master_key_file: newKeyFile })).statusCode, 200)
 
+  t.equal((await a.call('GET', '/readyz')).statusCode, 200, 'a, which rekeyed, is ready')
+  const ready = await b.call('GET', '/readyz')
+  t.equal(ready.statusCode, 503, 'b is not ready: a load balancer stops sending it traffic until it is restarted')
+  t.match(ready.json(), { code: 'not_ready', message: /rekeyed under a new master key by another Trove process: restart this process/ })
   t.equal(await value(b, 'before'), 'before the rekey', 'b reads: its data keys did not change')
   t.equal((await b.call('POST', '/v1/secrets', { name: 'by-b', value: 'b after the rekey' })).statusCode, 200, 'b writes: the active term did not change')
 

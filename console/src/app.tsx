@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks'
-import { createApi, messageOf, type Team } from './api'
-import { Loading } from './components'
+import { ApiError, createApi, messageOf, type Team } from './api'
+import { ErrorNote, Loading } from './components'
 import { AuditPage } from './pages/audit'
 import { KeysPage } from './pages/keys'
 import { SecretPage } from './pages/secret'
@@ -49,17 +49,27 @@ export function App () {
   }, [])
 
   // a reload of the tab keeps the session, after checking the key again
-  useEffect(() => {
+  const [resumeError, setResumeError] = useState<string>()
+  const resume = useCallback(() => {
     const key = sessionStorage.getItem(KEY_STORAGE)
     if (key === null) return
+    setResuming(true)
+    setResumeError(undefined)
     createApi(key).teams().then(
       teams => setSignedIn({ key, teams }),
       (err: unknown) => {
-        sessionStorage.removeItem(KEY_STORAGE)
-        setSignInNote(messageOf(err))
+        // only a refused key ends the session: a server that is restarting, busy or limiting
+        // this address (429) says nothing about the key, and the person would have to paste it again
+        if (err instanceof ApiError && err.status === 401) {
+          sessionStorage.removeItem(KEY_STORAGE)
+          setSignInNote(messageOf(err))
+        } else {
+          setResumeError(messageOf(err))
+        }
       }
     ).finally(() => setResuming(false))
   }, [])
+  useEffect(resume, [resume])
 
   const session = useMemo((): Session | null => {
     if (signedIn === null) return null
@@ -88,6 +98,18 @@ export function App () {
   }, [routeKey])
 
   if (resuming && signedIn === null) return <main class='page'><Loading what='your session' /></main>
+  if (resumeError !== undefined && signedIn === null) {
+    return (
+      <main id='main' class='page sign-in'>
+        <h1 tabIndex={-1}>Trove</h1>
+        <ErrorNote message={`Your session could not be checked: ${resumeError}`} />
+        <div class='actions'>
+          <button type='button' class='primary' onClick={resume}>Try again</button>
+          <button type='button' onClick={() => { setResumeError(undefined); signOut('You have signed out. The key was removed from this tab.') }}>Sign out</button>
+        </div>
+      </main>
+    )
+  }
   if (session === null) return <SignIn note={signInNote} onSignIn={signIn} />
 
   let page

@@ -21,6 +21,7 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
   const [deleting, setDeleting] = useState(false)
   const [busy, setBusy] = useState(false)
   const [actionError, setActionError] = useState<string>()
+  const [deleteError, setDeleteError] = useState<string>()
 
   const load = useCallback(async () => {
     try {
@@ -112,7 +113,7 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
         {!editing && <p><button type='button' onClick={() => setEditing(true)}>Edit value</button></p>}
         {editing && (
           <EditValue
-            secret={secret} team={team} onDone={async message => {
+            secret={secret} team={team} onConflict={load} onDone={async message => {
               setEditing(false)
               if (message !== undefined) {
                 setValue(undefined)
@@ -162,21 +163,23 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
 
       {deleting && (
         <ConfirmDialog
-          title={`Delete "${secret.name}"?`} confirmLabel='Delete' busy={busy} error={actionError}
+          title={`Delete "${secret.name}"?`} confirmLabel='Delete' busy={busy} error={deleteError}
           onCancel={() => {
             setDeleting(false)
-            setActionError(undefined)
+            setDeleteError(undefined)
           }}
           onConfirm={async () => {
             setBusy(true)
-            setActionError(undefined)
+            setDeleteError(undefined)
             try {
               await api.deleteSecret(team, name, secret.version)
               notice.set(`Secret "${secret.name}" moved to the trash. You can restore it from Trash.`)
               navigate('#/secrets')
             } catch (err) {
+              // after a conflict the page takes on the version that is there now, as it says
+              if (err instanceof ApiError && err.code === 'version_mismatch') await load()
               setBusy(false)
-              setActionError(conflictOr(err))
+              setDeleteError(conflictOr(err))
             }
           }}
         >
@@ -190,7 +193,13 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
   )
 }
 
-function EditValue ({ secret, team, onDone }: { secret: Secret, team: string, onDone: (message?: string) => Promise<void> }) {
+function EditValue ({ secret, team, onDone, onConflict }: {
+  secret: Secret
+  team: string
+  onDone: (message?: string) => Promise<void>
+  /** reloads the page's secret, so the next save is checked against the version there now */
+  onConflict: () => Promise<void>
+}) {
   const { api } = useSession()
   const [value, setValue] = useState('')
   const [error, setError] = useState<string>()
@@ -212,9 +221,11 @@ function EditValue ({ secret, team, onDone }: { secret: Secret, team: string, on
             ? 'The new value is the same as the current one; no new version was made.'
             : `Value saved as version ${updated.version ?? ''}.`)
         } catch (err) {
+          const conflict = err instanceof ApiError && err.code === 'version_mismatch'
+          if (conflict) await onConflict()
           setBusy(false)
-          setError(err instanceof ApiError && err.code === 'version_mismatch'
-            ? `The secret changed while you were editing: it is now at version ${String(err.body.current_version)}. Cancel, check the new version, and edit again.`
+          setError(conflict
+            ? `The secret changed while you were editing: it is now at version ${String(err.body.current_version)}, shown above with its history. Save again to replace that version with your value, or cancel.`
             : messageOf(err))
         }
       }}

@@ -80,6 +80,8 @@ function AddSecret ({ onClose }: { onClose: () => void }) {
   const nameInput = useRef<HTMLInputElement>(null)
   useLayoutEffect(() => nameInput.current?.focus(), [])
 
+  // an empty name is reported on submit, not when the field loses focus: appearing between a
+  // button's mouse-down and mouse-up, the message moved the button away from the click
   const nameIssue = touched || name !== '' ? nameProblem(name) : undefined
   const valueIssue = valueProblem(value)
   const teamName = teams.find(t => t.id === target)?.name ?? 'your team'
@@ -120,7 +122,7 @@ function AddSecret ({ onClose }: { onClose: () => void }) {
           id='new-name' ref={nameInput} type='text' value={name} autocomplete='off' spellcheck={false} autocapitalize='off'
           maxLength={300} aria-invalid={nameIssue !== undefined}
           aria-describedby={nameIssue === undefined ? 'new-name-hint' : 'new-name-hint new-name-problem'}
-          onInput={e => setName(e.currentTarget.value)} onBlur={() => setTouched(true)}
+          onInput={e => setName(e.currentTarget.value)}
         />
         {nameIssue !== undefined && <p class='field-problem' id='new-name-problem'>{nameIssue}</p>}
       </div>

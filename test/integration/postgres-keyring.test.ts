@@ -113,7 +113,9 @@ t.test('after a rekey on one process, the other keeps serving with the keys it h
   const write = await b.call('POST', '/v1/secrets', { name: 'by-b', value: 'refused' })
   t.equal(write.statusCode, 503, 'b cannot load term 2 with its old KEK')
   t.match(write.json(), { code: 'master_key_changed', message: /restart this process with the new master key/ })
-  t.match((await b.call('GET', '/v1/secrets/before/value')).json(), { code: 'master_key_changed' }, 'nor read a value re-encrypted to it')
+  const read = await b.call('GET', '/v1/secrets/before/value')
+  t.match(read.json(), { code: 'master_key_changed' }, 'nor read a value re-encrypted to it')
+  t.equal(read.headers['retry-after'], '1', 'another process may answer it')
   t.match((await b.call('POST', '/v1/sys/rotate')).json(), { code: 'master_key_changed' }, 'nor rotate: it would wrap a key under a master key that is gone')
   t.match((await b.call('POST', '/v1/sys/rekey', { new_master_key_file: newKeyFile })).json(), { code: 'master_key_changed' }, 'nor rekey')
 

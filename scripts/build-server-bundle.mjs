@@ -67,8 +67,8 @@ function wrappedRequires (kind, names, wrap) {
 const lazyExternals = names => wrappedRequires('lazy-external', names, name => `module.exports = require(${name})`)
 
 /**
- * Built-ins that fastify requires when it loads but a plain HTTP start never uses: https (and tls
- * through it) only with TROVE_TLS_*, http2 never. Each becomes an object that requires the module
+ * Built-ins that fastify requires when it loads but a plain HTTP start never uses: https and tls
+ * (which run-server.ts also checks the TLS files with) only with TROVE_TLS_*, http2 never. Each becomes an object that requires the module
  * on first use: requiring them took ~6 ms of a cold start on a 2-core machine.
  */
 const lazyBuiltins = names => wrappedRequires('lazy-builtin', names, name => `let loaded
@@ -100,7 +100,7 @@ async function bundle () {
     input: { 'server-bundle': join(DIST, 'run-server.js') },
     platform: 'node',
     external: ['better-sqlite3'],
-    plugins: [moduleUrls(RolldownMagicString), lazyExternals(['pg']), lazyBuiltins(['node:https', 'https', 'node:http2', 'http2'])],
+    plugins: [moduleUrls(RolldownMagicString), lazyExternals(['pg']), lazyBuiltins(['node:https', 'https', 'node:http2', 'http2', 'node:tls', 'tls'])],
     logLevel: 'warn',
     output: {
       dir: DIST,

@@ -5,6 +5,8 @@
  * `trove serve` calls runServer() with its flags merged into the environment.
  */
 import { readFileSync } from 'node:fs'
+// in the server bundle, tls loads on first use (scripts/build-server-bundle.mjs): only with TLS
+import { createSecureContext } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
 import pino, { type Logger } from 'pino'
 import { buildApp } from './app.js'
@@ -20,6 +22,38 @@ function readTlsFile (path: string, variable: string): Buffer {
     return readFileSync(path)
   } catch {
     throw new StartupError(`${variable}: cannot read ${path}`)
+  }
+}
+
+/**
+ * The TLS settings as Node takes them, checked before anything is created: a file that is not a
+ * PEM certificate and its key stops the start with the variables named, not at listen.
+ */
+function tlsOptions (tls: Config['tls']): { cert: Buffer, key: Buffer } | undefined {
+  if (tls === undefined) return undefined
+  const cert = readTlsFile(tls.certFile, 'TROVE_TLS_CERT_FILE')
+  const key = readTlsFile(tls.keyFile, 'TROVE_TLS_KEY_FILE')
+  try {
+    createSecureContext({ cert, key })
+  } catch (err) {
+    // OpenSSL's reason names what is wrong (no PEM, key does not match), never the key's bytes
+    throw new StartupError(`TROVE_TLS_CERT_FILE, TROVE_TLS_KEY_FILE: not a PEM certificate and its private key (${(err as Error).message})`)
+  }
+  return { cert, key }
+}
+
+/** Listens, with the setting to change named when the address or port cannot be had. */
+async function listen (app: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port })
+  } catch (err) {
+    switch ((err as { code?: string }).code) {
+      case 'EADDRINUSE': throw new StartupError(`TROVE_PORT: port ${port} on ${host} is in use by another process`)
+      case 'EACCES': throw new StartupError(`TROVE_PORT: this user may not listen on port ${port} (ports below 1024 need privileges)`)
+      case 'EADDRNOTAVAIL': throw new StartupError(`TROVE_HOST: ${host} is not an address of this machine`)
+      case 'ENOTFOUND': case 'EAI_AGAIN': throw new StartupError(`TROVE_HOST: ${host} does not resolve to an address`)
+      default: throw err
+    }
   }
 }
 
@@ -43,6 +77,7 @@ export async function startServer (env: Record<string, string | undefined>): Pro
   // children and crash dumps must not inherit the key
   delete process.env.TROVE_MASTER_KEY
   const logger = pino(loggerOptions(config.logLevel))
+  const https = tlsOptions(config.tls)
 
   const trove = await openTrove(config, logger)
   if (trove.generatedAdminKey !== undefined) {
@@ -58,12 +93,12 @@ export async function startServer (env: Record<string, string | undefined>): Pro
     authFailureLimit: config.authFailureLimit,
     auditReads: config.auditReads,
     metricsToken: config.metricsToken,
-    https: config.tls === undefined ? undefined : { cert: readTlsFile(config.tls.certFile, 'TROVE_TLS_CERT_FILE'), key: readTlsFile(config.tls.keyFile, 'TROVE_TLS_KEY_FILE') }
+    https
   })
   if (config.tls === undefined && !LOOPBACK.has(config.host)) {
     logger.warn({ host: config.host }, 'listening on a non-loopback address without TLS: API keys and secrets cross the network in clear text; set TROVE_TLS_CERT_FILE and TROVE_TLS_KEY_FILE or put a TLS proxy in front')
   }
-  await app.listen({ host: config.host, port: config.port })
+  await listen(app, config.host, config.port)
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : config.port
   const host = config.host.includes(':') ? `[${config.host}]` : config.host

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { request } from 'node:https'
+import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { runTroveToExit, startTrove } from '../fixtures/process.js'
@@ -83,6 +84,25 @@ t.test('a non-loopback address without TLS starts with a warning', async t => {
   const trove = await startTrove({ TROVE_DB: ':memory:', TROVE_BOOTSTRAP_KEY: KEY, TROVE_HOST: '0.0.0.0' })
   t.teardown(() => trove.stop())
   t.match(trove.stdout(), /listening on a non-loopback address without TLS/)
+})
+
+t.test('an address, a port or TLS files that cannot be used stop the start with the setting named (exit 78)', async t => {
+  const unresolvable = await runTroveToExit({ TROVE_DB: ':memory:', TROVE_HOST: '999.1.1.1' })
+  t.equal(unresolvable.code, 78)
+  t.match(unresolvable.stderr, /^trove: TROVE_HOST: 999\.1\.1\.1 does not resolve to an address$/m)
+
+  const first = await startTrove({ TROVE_DB: ':memory:', TROVE_BOOTSTRAP_KEY: KEY })
+  t.teardown(() => first.stop())
+  const port = new URL(first.url).port
+  const busy = await runTroveToExit({ TROVE_DB: ':memory:', TROVE_PORT: port })
+  t.equal(busy.code, 78)
+  t.match(busy.stderr, new RegExp(`^trove: TROVE_PORT: port ${port} on 127\\.0\\.0\\.1 is in use by another process$`, 'm'))
+
+  const dir = t.testdir({ 'cert.pem': 'not a certificate\n', 'key.pem': 'not a key\n', data: {} })
+  const tls = await runTroveToExit({ TROVE_DATA_DIR: join(dir, 'data'), TROVE_TLS_CERT_FILE: join(dir, 'cert.pem'), TROVE_TLS_KEY_FILE: join(dir, 'key.pem') })
+  t.equal(tls.code, 78)
+  t.match(tls.stderr, /^trove: TROVE_TLS_CERT_FILE, TROVE_TLS_KEY_FILE: not a PEM certificate and its private key \(/)
+  t.same(readdirSync(join(dir, 'data')), [], 'checked before the database or a master key is created')
 })
 
 t.test('half a TLS setting is refused', async t => {

@@ -54,6 +54,15 @@ export default async function sysRoutes (app: FastifyInstance, options: SysRoute
   const { store, keyring, cipher, rotation } = options
   const admin = (operationId: string) => ({ operationId, scope: 'admin' as const })
 
+  // Each of these acts on the whole store (every team's values, keys and audit chain): a key
+  // bound to teams, even with `admin`, may use only its teams, so none of these is for it.
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (request.principal.teams !== null) {
+      return done(new AppError(403, 'team_bound_key', 'this operation acts on every team (the whole store): use a key that is not bound to teams'))
+    }
+    done()
+  })
+
   app.post('/rotate', { schema: { response: withErrors(rotationSchema) }, config: admin('rotateKeys') }, async () => await rotation.start())
   app.get('/rotation', { schema: { response: withErrors(rotationSchema) }, config: admin('getRotation') }, async () => rotation.status())
 

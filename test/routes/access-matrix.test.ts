@@ -115,3 +115,22 @@ t.test('keys, teams and audit routes need their scopes', async t => {
     }
   }
 })
+
+t.test('a key bound to teams, even with admin, cannot act on the whole store through /v1/sys', async t => {
+  const { call } = await buildTestApp(t)
+  const teamA = (await call({ method: 'POST', url: '/v1/teams', payload: { name: 'a' } })).json().id as string
+  const bound = (await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'bound-admin', scopes: ['admin'], teams: [teamA] } })).json().key as string
+  const operations = [
+    { method: 'POST', url: '/v1/sys/rotate' },
+    { method: 'GET', url: '/v1/sys/rotation' },
+    { method: 'POST', url: '/v1/sys/rekey', payload: { new_master_key_file: '/etc/hostname' } },
+    { method: 'GET', url: '/v1/sys/backup' }
+  ] as const
+  for (const operation of operations) {
+    const res = await call({ ...operation, key: bound })
+    t.equal(res.statusCode, 403, `${operation.method} ${operation.url}`)
+    t.match(res.json(), { code: 'team_bound_key', message: /acts on every team/ })
+  }
+  t.equal((await call({ method: 'GET', url: '/v1/sys/rotation' })).statusCode, 200, 'an unbound admin key may')
+  t.equal((await call({ method: 'GET', url: `/v1/teams/${teamA}/secrets`, key: bound })).statusCode, 200, 'the bound key still works in its team')
+})

@@ -123,16 +123,18 @@ async function authenticate (app: FastifyInstance, options: AuthenticateOptions)
           { headers: { 'www-authenticate': 'Bearer realm="trove", error="invalid_request"' } }))
     }
 
+    // the limit counts refused requests too: each refusal is an audit entry, so a key must not be
+    // able to write those faster than it may make requests
+    const limit = await perKey(request)
+    if (!limit.isAllowed && limit.isExceeded) {
+      throw tooManyRequests(limit.ttlInSeconds, `more than ${options.rateLimit} requests per second with this API key`)
+    }
+
     const scope = request.routeOptions.config.scope
     if (scope !== null && scope !== undefined && !hasScope(request.principal.scopes, scope)) {
       return await refuse(request, new AppError(403, 'insufficient_scope', `this API key lacks the "${scope}" scope`, {
         headers: { 'www-authenticate': `Bearer realm="trove", error="insufficient_scope", scope="${scope}"` }
       }))
-    }
-
-    const limit = await perKey(request)
-    if (!limit.isAllowed && limit.isExceeded) {
-      throw tooManyRequests(limit.ttlInSeconds, `more than ${options.rateLimit} requests per second with this API key`)
     }
   })
 }

@@ -29,3 +29,15 @@ t.test('failed authentications are limited per address, even before a right key'
   const elsewhere = await call({ method: 'GET', url: '/v1/secrets', remoteAddress: '10.9.9.9' })
   t.equal(elsewhere.statusCode, 200, 'other addresses are served')
 })
+
+t.test('refusals for a missing scope count against the key\'s limit, so they cannot flood the audit log', async t => {
+  const { call } = await buildTestApp(t, { rateLimit: 3 })
+  const lister = (await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'lister', scopes: ['secrets:list'] } })).json()
+  const statuses: number[] = []
+  for (let i = 0; i < 8; i++) statuses.push((await call({ method: 'GET', url: '/v1/api_keys', key: lister.key })).statusCode)
+  t.same(statuses.slice(0, 3), [403, 403, 403], 'refused for the scope while within the limit')
+  t.ok(statuses.slice(3).every(status => status === 429), `then limited: ${statuses.join(',')}`)
+  await new Promise(resolve => setTimeout(resolve, 1100))
+  const denied = (await call({ method: 'GET', url: `/v1/audit_logs?event_type=ACCESS_DENIED&key_id=${String(lister.id)}` })).json().audit_logs
+  t.equal(denied.length, 3, 'one audit entry per refusal within the limit, none for the limited ones')
+})

@@ -69,8 +69,9 @@ t.test('a key can only grant scopes and teams it holds', async t => {
     t.equal((await call({ method: 'POST', url: '/v1/api_keys', payload })).statusCode, 400, JSON.stringify(payload))
   }
   // labels name the character: a raw line separator in a test name breaks the TAP stream
-  for (const [label, name] of [['a line break', 'two\nlines'], ['a tab', 'tab\there'], ['NUL', 'nul\u0000'],
-    ['a right-to-left override', 'rtl\u202eoverride'], ['a line separator', 'line\u2028separator']]) {
+  const controls: [label: string, name: string][] = [['a line break', 'two\nlines'], ['a tab', 'tab\there'], ['NUL', 'nul\u0000'],
+    ['a right-to-left override', 'rtl\u202eoverride'], ['a line separator', 'line\u2028separator']]
+  for (const [label, name] of controls) {
     const res = await call({ method: 'POST', url: '/v1/api_keys', payload: { name, scopes: ['secrets:list'] } })
     t.equal(res.statusCode, 400, label)
     t.match(res.json(), { code: 'invalid_body', message: /control or formatting characters/ }, label)

@@ -5,6 +5,7 @@
  * `trove serve` calls runServer() with its flags merged into the environment.
  */
 import { readFileSync } from 'node:fs'
+import { createServer as createNetServer } from 'node:net'
 // in the server bundle, tls loads on first use (scripts/build-server-bundle.mjs): only with TLS
 import { createSecureContext } from 'node:tls'
 import type { FastifyInstance } from 'fastify'
@@ -42,18 +43,44 @@ function tlsOptions (tls: Config['tls']): { cert: Buffer, key: Buffer } | undefi
   return { cert, key }
 }
 
-/** Listens, with the setting to change named when the address or port cannot be had. */
+/** A failed listen as a start-up error naming the setting to change; any other error as it is. */
+function listenProblem (err: unknown, host: string, port: number): unknown {
+  switch ((err as { code?: string }).code) {
+    case 'EADDRINUSE': return new StartupError(`TROVE_PORT: port ${port} on ${host} is in use by another process`)
+    case 'EACCES': return new StartupError(`TROVE_PORT: this user may not listen on port ${port} (ports below 1024 need privileges)`)
+    case 'EADDRNOTAVAIL': return new StartupError(`TROVE_HOST: ${host} is not an address of this machine`)
+    case 'ENOTFOUND': case 'EAI_AGAIN': return new StartupError(`TROVE_HOST: ${host} does not resolve to an address`)
+    default: return err
+  }
+}
+
+/**
+ * Tries the address and port before the store is opened: a first start that fails there must
+ * not have created the database and master key and printed an admin key (shown only once, and
+ * easily missed above a failure). The port is let go at once; a port taken in between still
+ * fails at the real listen, with the same message.
+ */
+async function checkListenable (host: string, port: number): Promise<void> {
+  if (port === 0) return
+  const probe = createNetServer()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject)
+      probe.listen({ host, port, exclusive: true }, resolve)
+    })
+  } catch (err) {
+    throw listenProblem(err, host, port)
+  } finally {
+    // a probe that never listened answers close() with an error, which does not matter here
+    await new Promise<void>(resolve => probe.close(() => resolve()))
+  }
+}
+
 async function listen (app: FastifyInstance, host: string, port: number): Promise<void> {
   try {
     await app.listen({ host, port })
   } catch (err) {
-    switch ((err as { code?: string }).code) {
-      case 'EADDRINUSE': throw new StartupError(`TROVE_PORT: port ${port} on ${host} is in use by another process`)
-      case 'EACCES': throw new StartupError(`TROVE_PORT: this user may not listen on port ${port} (ports below 1024 need privileges)`)
-      case 'EADDRNOTAVAIL': throw new StartupError(`TROVE_HOST: ${host} is not an address of this machine`)
-      case 'ENOTFOUND': case 'EAI_AGAIN': throw new StartupError(`TROVE_HOST: ${host} does not resolve to an address`)
-      default: throw err
-    }
+    throw listenProblem(err, host, port)
   }
 }
 
@@ -78,6 +105,7 @@ export async function startServer (env: Record<string, string | undefined>): Pro
   delete process.env.TROVE_MASTER_KEY
   const logger = pino(loggerOptions(config.logLevel))
   const https = tlsOptions(config.tls)
+  await checkListenable(config.host, config.port)
 
   const trove = await openTrove(config, logger)
   if (trove.generatedAdminKey !== undefined) {

@@ -109,7 +109,7 @@ export function checkMasterKey (sodium: Sodium, cipher: Cipher, masterKey: Uint8
     if (Buffer.from(plaintext).toString() !== CHECK_PLAINTEXT) throw new IntegrityError()
   } catch (err) {
     if (!(err instanceof IntegrityError)) throw err
-    throw new StartupError('the master key does not match this database: supply the key it was created with (TROVE_MASTER_KEY_FILE or TROVE_MASTER_KEY)')
+    throw new StartupError('the master key does not match this database: supply the key it was created with, or the one it was last rekeyed to (TROVE_MASTER_KEY_FILE or TROVE_MASTER_KEY)')
   } finally {
     sodium.memzero(kek)
   }

@@ -63,10 +63,10 @@ export function secretValueProblem (value: string): { status: 400 | 413, reason:
   return undefined
 }
 
-function conflict (err: VersionConflict, expected?: ExpectedVersion): AppError {
+function conflict (err: VersionConflict): AppError {
   const message = err.current === null
     ? 'the secret does not exist, so the If-Match condition fails'
-    : expected === 'absent'
+    : err.expected === 'absent'
       ? `the secret exists (version ${err.current}), so the If-None-Match: * condition fails`
       : `the secret is at version ${err.current}, not the version in If-Match`
   return new AppError(412, 'version_mismatch', message, { details: { current_version: err.current } })
@@ -211,7 +211,7 @@ export function createSecretsService (deps: SecretsServiceDeps) {
     try {
       return await store.upsertSecrets(inputs)
     } catch (err) {
-      if (err instanceof VersionConflict) throw conflict(err, inputs.length === 1 ? inputs[0]?.expected : undefined)
+      if (err instanceof VersionConflict) throw conflict(err)
       throw err
     }
   }

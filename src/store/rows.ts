@@ -1,6 +1,8 @@
 import type { AuditEvent, AuditRow } from '../audit/chain.js'
-import type {
-  ExpectedVersion, SealedVersionRow, SecretRecord, SecretValueLookup, TeamRecord, TrashedSecretRecord, UpsertSecretInput, VersionInfo
+import {
+  VersionConflict,
+  type ExpectedVersion, type SealedVersionRow, type SecretRecord, type SecretValueLookup, type TeamRecord, type TrashedSecretRecord,
+  type UpsertSecretInput, type VersionInfo
 } from './store.js'
 
 /**
@@ -153,11 +155,16 @@ export function toSealed (row: SealedRow): SealedVersionRow {
 }
 
 /** Whether a check-and-set condition holds for a secret at `current` (null: no live secret). */
-export function satisfies (expected: ExpectedVersion | undefined, current: number | null): boolean {
+function satisfies (expected: ExpectedVersion | undefined, current: number | null): boolean {
   if (expected === undefined) return true
   if (expected === 'absent') return current === null
   if (expected === '*') return current !== null
   return current === expected
+}
+
+/** Throws VersionConflict, naming both sides, when a check-and-set condition does not hold. */
+export function requireExpected (expected: ExpectedVersion | undefined, current: number | null): void {
+  if (!satisfies(expected, current)) throw new VersionConflict(current, expected)
 }
 
 /** The smallest string greater than every string that starts with `prefix` (name keys are ASCII). */

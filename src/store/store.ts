@@ -58,9 +58,9 @@ export interface SecretValueLookup {
  */
 export type ExpectedVersion = number | '*' | 'absent'
 
-/** The secret has moved on from the version the caller expected. */
+/** The secret has moved on from the version the caller expected (`expected`, the condition sent). */
 export class VersionConflict extends Error {
-  constructor (readonly current: number | null) {
+  constructor (readonly current: number | null, readonly expected?: ExpectedVersion) {
     super(current === null ? 'the secret does not exist' : `the secret is at version ${current}`)
     this.name = 'VersionConflict'
   }

@@ -3,13 +3,12 @@ import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/cha
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import { AppError, KeyringChanged, StartupError } from '../../errors.js'
 import {
-  prefixEnd, purgedAuditEvent, SECRET_COLUMNS, SECRET_FROM, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed,
+  prefixEnd, purgedAuditEvent, SECRET_COLUMNS, SECRET_FROM, secretValueSql, requireExpected, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed,
   toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
   type AuditLogRow, type SealedRow, type SecretRow, type SecretValueRow, type TeamRow, type VersionRow
 } from '../rows.js'
-import {
-  VersionConflict,
-  type ApiKeyRecord, type AuditQuery, type SecretRecord, type SecretVersionRecord, type Store, type UpsertResult, type UpsertSecretInput
+import type {
+  ApiKeyRecord, AuditQuery, SecretRecord, SecretVersionRecord, Store, UpsertResult, UpsertSecretInput
 } from '../store.js'
 import { isConnectionError, isRetryable, isTimeout, translate } from './errors.js'
 import { LOCK_AUDIT_CHAIN, LOCK_CLASS, LOCK_KEYRING, LOCK_NAMES, nameLockKey } from './locks.js'
@@ -332,7 +331,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
    */
   async function upsertOne (q: Queryable, input: UpsertSecretInput, events: AuditEvent[], activeTerm: number): Promise<UpsertResult> {
     const existing = await findSecret(q, input.team.id, input.nameKey)
-    if (!satisfies(input.expected, existing?.version ?? null)) throw new VersionConflict(existing?.version ?? null)
+    requireExpected(input.expected, existing?.version ?? null)
     if (existing !== undefined && existing.fingerprint === input.fingerprint) {
       return { secret: existing, changed: false, created: false }
     }
@@ -609,7 +608,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
       return await transaction(async q => {
         await lockNames(q, [{ teamId, nameKey }])
         const existing = await findSecret(q, teamId, nameKey)
-        if (!satisfies(at.expected, existing?.version ?? null)) throw new VersionConflict(existing?.version ?? null)
+        requireExpected(at.expected, existing?.version ?? null)
         if (existing !== undefined) {
           await exec(q, 'UPDATE secrets SET deleted_at = $1, purge_at = $2 WHERE id = $3', [at.now, at.purgeAt, existing.id])
           if (at.audit !== undefined) await appendAudit(q, [{ ...at.audit, secretName: existing.name }])

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs'
 import { GENESIS_HASH, type AuditEvent, type AuditHasher } from '../../audit/chain.js'
 import type { KeyringRecord } from '../../crypto/keyring.js'
 import {
-  prefixEnd, purgedAuditEvent, SECRET_COLUMNS_OWN_ROW, SECRET_FROM_OWN_ROW, secretValueSql, satisfies, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
+  prefixEnd, purgedAuditEvent, SECRET_COLUMNS_OWN_ROW, SECRET_FROM_OWN_ROW, secretValueSql, requireExpected, toAuditRow, upsertAuditEvent, upsertedSecret, toSealed, toSecret, toSecretValue, toTeam, toTrashed, toVersionInfo,
   type AuditLogRow, type SecretRow, type SecretValueRow, type VersionRow
 } from '../rows.js'
 import {
@@ -233,7 +233,7 @@ export function createSqliteStore (path: string): Store {
 
   function upsertOne (input: UpsertSecretInput): UpsertResult {
     const existing = findSecret(input.team.id, input.nameKey)
-    if (!satisfies(input.expected, existing?.version ?? null)) throw new VersionConflict(existing?.version ?? null)
+    requireExpected(input.expected, existing?.version ?? null)
     if (existing !== undefined && existing.fingerprint === input.fingerprint) {
       return { secret: existing, changed: false, created: false }
     }
@@ -325,7 +325,7 @@ export function createSqliteStore (path: string): Store {
 
   const trash = db.transaction((teamId: string, nameKey: string, at: { now: string, purgeAt: string, expected?: ExpectedVersion, audit?: AuditEvent }) => {
     const existing = findSecret(teamId, nameKey)
-    if (!satisfies(at.expected, existing?.version ?? null)) throw new VersionConflict(existing?.version ?? null)
+    requireExpected(at.expected, existing?.version ?? null)
     if (existing !== undefined) {
       sql.trash.run(at.now, at.purgeAt, existing.id)
       if (at.audit !== undefined) appendAudit([{ ...at.audit, secretName: existing.name }])

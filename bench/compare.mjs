@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { measure } from './harness/load.mjs'
 import { installCleanUp, removeTempDir } from './harness/processes.mjs'
 import { startTrove } from './harness/servers.mjs'
+import { mean, median } from './harness/stats.mjs'
 import { copyStore, ensureStore } from './harness/stores.mjs'
 
 const KINDS = ['read-value', 'read-meta', 'list', 'upsert', 'mixed']
@@ -79,12 +80,6 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-const mean = values => values.reduce((sum, v) => sum + v, 0) / values.length
-const median = values => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
 const reference = mean(results.get(entries[0].label))
 console.log(`\n${options.kind} @${connections}, ${size.toLocaleString('en-US')} secrets, ${rounds} rounds of ${seconds} s:`)
 for (const [label, values] of results) {

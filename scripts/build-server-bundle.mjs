@@ -68,8 +68,9 @@ const lazyExternals = names => wrappedRequires('lazy-external', names, name => `
 
 /**
  * Built-ins that fastify requires when it loads but a plain HTTP start never uses: https and tls
- * (which run-server.ts also checks the TLS files with) only with TROVE_TLS_*, http2 never. Each becomes an object that requires the module
- * on first use: requiring them took ~6 ms of a cold start on a 2-core machine.
+ * (which run-server.ts also checks the TLS files with) only with TROVE_TLS_*, http2 never. Each
+ * becomes an object that requires the module on first use: requiring them took ~6 ms of a cold
+ * start on a 2-core machine.
  */
 const lazyBuiltins = names => wrappedRequires('lazy-builtin', names, name => `let loaded
 const load = () => (loaded ??= require(${name}))

@@ -2,14 +2,9 @@
 // answered GET /v1/secrets, against `node -e 0` spawn-to-exit, interleaved in the same run.
 import { BENCH_KEY } from './names.mjs'
 import { freePort, httpGet, spawnNode, stopProcess } from './processes.mjs'
+import { median } from './stats.mjs'
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
-
-function median (values) {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
-}
 
 async function nodeNoop () {
   const started = performance.now()

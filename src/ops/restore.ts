@@ -49,7 +49,7 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
   rmSync(staging, { force: true })
   try {
     copyFileSync(options.file, staging)
-    const store = openBackup(staging, options.file)
+    const store = createSqliteStore(staging)
     try {
       const problems = await store.checkIntegrity()
       if (problems.length > 0) throw new StartupError(`the backup failed its integrity check: ${problems[0]}`)
@@ -72,18 +72,10 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
   }
 }
 
-function openBackup (staging: string, file: string): ReturnType<typeof createSqliteStore> {
-  try {
-    return createSqliteStore(staging)
-  } catch (err) {
-    if ((err as { code?: string }).code === 'SQLITE_NOTADB') throw new StartupError(`${file} is not a SQLite database, so not a Trove backup`)
-    throw err
-  }
-}
-
-/** SQLite finding the file damaged (cut short, overwritten) is a bad backup, not a bug. */
+/** SQLite finding the file is not a database, or a damaged one, is a bad backup, not a bug. */
 function damaged (err: unknown, file: string): unknown {
   const code = (err as { code?: string }).code
+  if (code === 'SQLITE_NOTADB') return new StartupError(`${file} is not a SQLite database, so not a Trove backup`)
   if (code === 'SQLITE_CORRUPT' || code?.startsWith('SQLITE_CORRUPT_') === true) return new StartupError(`${file} is damaged (SQLite: ${(err as Error).message}); it cannot be restored`)
   return err
 }

@@ -52,17 +52,20 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
   async function rollback (version: number): Promise<void> {
     setBusy(true)
     setActionError(undefined)
+    let message: string | undefined
     try {
       const updated = await api.rollback(team, name, version, secret?.version)
       setValue(undefined)
-      setStatus(updated.version === secret?.version
+      message = updated.version === secret?.version
         ? `Version ${version} holds the current value already; nothing changed.`
-        : `Rolled back: version ${updated.version ?? ''} holds the value of version ${version}.`)
+        : `Rolled back: version ${updated.version ?? ''} holds the value of version ${version}.`
     } catch (err) {
       setActionError(conflictOr(err))
     }
-    setBusy(false)
+    // reloaded before the message shows, so it never sits beside the old version
     await load()
+    setBusy(false)
+    if (message !== undefined) setStatus(message)
   }
 
   if (secret === undefined) {
@@ -117,8 +120,9 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
               setEditing(false)
               if (message !== undefined) {
                 setValue(undefined)
-                setStatus(message)
+                // reloaded first: "saved as version 3" never shows beside the old version
                 await load()
+                setStatus(message)
               }
             }}
           />

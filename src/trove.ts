@@ -7,7 +7,7 @@ import { checkMasterKey, createKeyringRecords, missingKeyringRecords, unlockKeyr
 import { generateMasterKeyFile, MASTER_KEY_BYTES, parseMasterKey, readMasterKeyFile } from './crypto/master-key.js'
 import { loadSodium } from './crypto/sodium.js'
 import { StartupError } from './errors.js'
-import { prepareApiKey } from './services/api-keys-service.js'
+import { prepareApiKey, sealApiKeyGrants } from './services/api-keys-service.js'
 import { DEFAULT_TEAM_NAME } from './services/secrets-service.js'
 import { keyringAwareStore } from './store/keyring-aware-store.js'
 import { createStore } from './store/open-store.js'
@@ -111,7 +111,11 @@ export async function openTrove (options: OpenOptions, log: Warner): Promise<Ope
     if (missing.length > 0) await store.insertKeyring(missing)
     // re-read after adding: a process sharing the store may have added the same purposes first;
     // later re-reads catch up with rotations by other processes sharing it (Keyring.refresh)
-    const keyring = unlockKeyring(sodium, cipher, masterKey, missing.length > 0 ? await store.listKeyring() : stored, () => store.listKeyring())
+    let keyring = unlockKeyring(sodium, cipher, masterKey, missing.length > 0 ? await store.listKeyring() : stored, () => store.listKeyring())
+    if (!keyring.grantsSealed) {
+      await sealApiKeyGrants(store, keyring, log)
+      keyring = unlockKeyring(sodium, cipher, masterKey, await store.listKeyring(), () => store.listKeyring())
+    }
     sodium.memzero(masterKey)
     return { store: keyringAwareStore(store, keyring), keyring, cipher, generatedAdminKey, close: () => store.close() }
   } catch (err) {

@@ -1,4 +1,4 @@
-import { createHmac, randomInt } from 'node:crypto'
+import { createHmac, randomInt, timingSafeEqual } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 
 /**
@@ -59,4 +59,34 @@ export function classifyApiKey (key: string): 'trove' | 'malformed' | 'foreign' 
  */
 export function hashApiKey (pepper: Uint8Array, key: string): Buffer {
   return createHmac('sha256', pepper).update(key, 'utf8').digest()
+}
+
+/** Every column of an API key row but `last_used_at`, which is written in batches. */
+export interface ApiKeyGrant {
+  id: string
+  name: string
+  hash: Buffer
+  scopes: readonly string[]
+  teams: readonly string[] | null
+  createdAt: string
+  expiresAt: string | null
+  revokedAt: string | null
+  createdBy: string | null
+}
+
+/**
+ * A MAC over what an API key row grants, so that a row edited outside Trove (wider scopes or
+ * teams, a later or no expiry, a revocation cleared, another row's hash) is refused rather than
+ * obeyed: values and audit entries are protected against row tampering, and so are keys.
+ */
+export function grantMac (grantKey: Uint8Array, key: ApiKeyGrant): Buffer {
+  const fields = ['trove-api-key-grant-v1', key.id, key.name, key.hash.toString('base64'), key.scopes, key.teams,
+    key.createdAt, key.expiresAt, key.revokedAt, key.createdBy]
+  return createHmac('sha256', grantKey).update(JSON.stringify(fields), 'utf8').digest()
+}
+
+/** Whether a stored row's grant MAC matches its columns. */
+export function grantIntact (grantKey: Uint8Array, key: ApiKeyGrant & { grantMac: Buffer | null }): boolean {
+  const expected = grantMac(grantKey, key)
+  return key.grantMac !== null && key.grantMac.length === expected.length && timingSafeEqual(key.grantMac, expected)
 }

@@ -38,6 +38,15 @@ export interface Keyring {
   readonly fingerprintKey: Uint8Array
   /** Random key for the audit log's hash chain. */
   readonly auditKey: Uint8Array
+  /** Key for the MAC over what each API key row grants; derived from the pepper. */
+  readonly grantKey: Uint8Array
+  /**
+   * Whether the stored API key rows carry grant MACs that must be checked. False only for a
+   * database made by a Trove before them, until its first start with them seals the rows.
+   */
+  readonly grantsSealed: boolean
+  /** The check value that marks the keyring's API key rows as sealed, wrapped under the KEK held now. */
+  sealedGrantsCheck (now: string): KeyringRecord
   /**
    * Catches up with the keyring stored now, which other processes sharing the store may have
    * changed: data keys of new terms are unwrapped with the KEK this process keeps, terms no
@@ -63,7 +72,13 @@ export interface Keyring {
   rewrapAll (newMasterKey: Uint8Array, records: readonly KeyringRecord[], now: string): { records: KeyringRecord[], commit: () => void }
 }
 
+/**
+ * The check value's plaintext also says whether API key rows carry grant MACs. It is wrapped
+ * under the KEK, so only the master key's holder can turn a sealed keyring back into one whose
+ * rows would be sealed again as found (short of writing back a copy of the row from before).
+ */
 const CHECK_PLAINTEXT = 'trove-check-v1'
+const CHECK_PLAINTEXT_SEALED_GRANTS = 'trove-check-v2'
 const KEY_BYTES = 32
 
 function wrapContext (purpose: KeyPurpose, term: number): (string | number)[] {
@@ -82,7 +97,7 @@ function wrap (cipher: Cipher, kek: Uint8Array, purpose: KeyPurpose, term: numbe
 export function createKeyringRecords (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, now: string): KeyringRecord[] {
   const kek = deriveKek(sodium, masterKey)
   return [
-    wrap(cipher, kek, 'check', 0, Buffer.from(CHECK_PLAINTEXT), now),
+    wrap(cipher, kek, 'check', 0, Buffer.from(CHECK_PLAINTEXT_SEALED_GRANTS), now),
     wrap(cipher, kek, 'dek', 1, randomBytes(KEY_BYTES), now),
     ...missingKeyringRecords(sodium, cipher, masterKey, [], now)
   ]
@@ -96,20 +111,30 @@ export function missingKeyringRecords (sodium: Sodium, cipher: Cipher, masterKey
     .map(purpose => wrap(cipher, kek, purpose, 0, randomBytes(KEY_BYTES), now))
 }
 
+/** The check value's plaintext, or undefined when `kek` does not open it. */
+function openCheck (cipher: Cipher, kek: Uint8Array, check: KeyringRecord): string | undefined {
+  try {
+    const plaintext = Buffer.from(cipher.open(() => kek, wrapContext(check.purpose, check.term), check.wrapped)).toString()
+    return plaintext === CHECK_PLAINTEXT || plaintext === CHECK_PLAINTEXT_SEALED_GRANTS ? plaintext : undefined
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err
+    return undefined
+  }
+}
+
 /**
  * Tells whether the master key is the one the keyring was made with.
+ * @returns whether the keyring's API key rows carry grant MACs
  * @throws StartupError when it is not
  */
-export function checkMasterKey (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[]): void {
+export function checkMasterKey (sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[]): { grantsSealed: boolean } {
   const kek = deriveKek(sodium, masterKey)
   const check = records.find(r => r.purpose === 'check')
   if (check === undefined) throw new StartupError('the database has no keyring check value: it was not created by Trove')
   try {
-    const plaintext = cipher.open(() => kek, wrapContext(check.purpose, check.term), check.wrapped)
-    if (Buffer.from(plaintext).toString() !== CHECK_PLAINTEXT) throw new IntegrityError()
-  } catch (err) {
-    if (!(err instanceof IntegrityError)) throw err
-    throw new StartupError('the master key does not match this database: supply the key it was created with, or the one it was last rekeyed to (TROVE_MASTER_KEY_FILE or TROVE_MASTER_KEY)')
+    const plaintext = openCheck(cipher, kek, check)
+    if (plaintext === undefined) throw new StartupError('the master key does not match this database: supply the key it was created with, or the one it was last rekeyed to (TROVE_MASTER_KEY_FILE or TROVE_MASTER_KEY)')
+    return { grantsSealed: plaintext === CHECK_PLAINTEXT_SEALED_GRANTS }
   } finally {
     sodium.memzero(kek)
   }
@@ -124,7 +149,7 @@ export function unlockKeyring (
   sodium: Sodium, cipher: Cipher, masterKey: Uint8Array, records: readonly KeyringRecord[],
   load?: () => Promise<readonly KeyringRecord[]>
 ): Keyring {
-  checkMasterKey(sodium, cipher, masterKey, records)
+  const { grantsSealed } = checkMasterKey(sodium, cipher, masterKey, records)
   // The KEK stays in memory, as Vault keeps its keyring key, so that rotation can wrap new data
   // keys and `refresh` can unwrap other processes' ones without the master key; it never leaves
   // the process. Reassigned by rekey.
@@ -141,13 +166,7 @@ export function unlockKeyring (
   const currentCheck = (stored: readonly KeyringRecord[]): Buffer | undefined => {
     const check = stored.find(r => r.purpose === 'check')
     if (check === undefined) return undefined
-    try {
-      cipher.open(() => currentKek, wrapContext(check.purpose, check.term), check.wrapped)
-      return check.wrapped
-    } catch (err) {
-      if (!(err instanceof IntegrityError)) throw err
-      return undefined
-    }
+    return openCheck(cipher, currentKek, check) === undefined ? undefined : check.wrapped
   }
 
   const dataKeys = new Map<number, Uint8Array>()
@@ -167,6 +186,7 @@ export function unlockKeyring (
   if (activeTerm === 0 || pepper === undefined || fingerprintKey === undefined || auditKey === undefined) {
     throw new StartupError('the keyring in the database is incomplete')
   }
+  const grantKey = sodium.crypto_kdf_derive_from_key(KEY_BYTES, 1, 'trovegrt', pepper)
   let kekCheck = records.find(r => r.purpose === 'check')!.wrapped
 
   const teamKeys = new Map<string, Uint8Array>()
@@ -202,6 +222,11 @@ export function unlockKeyring (
     pepper,
     fingerprintKey,
     auditKey,
+    grantKey,
+    grantsSealed,
+    sealedGrantsCheck (now) {
+      return wrap(cipher, currentKek, 'check', 0, Buffer.from(CHECK_PLAINTEXT_SEALED_GRANTS), now)
+    },
     refresh () {
       if (load === undefined) return Promise.resolve()
       refreshing ??= load().then(apply).finally(() => { refreshing = undefined })
@@ -224,10 +249,13 @@ export function unlockKeyring (
       forget(term)
     },
     rewrapAll (newMasterKey, stored, now) {
-      if (currentCheck(stored) === undefined) throw new MasterKeyChanged()
+      const storedCheck = stored.find(r => r.purpose === 'check')
+      // the stored check value says whether the key rows are sealed: the rewrapped one says the same
+      const checkPlaintext = storedCheck === undefined ? undefined : openCheck(cipher, currentKek, storedCheck)
+      if (checkPlaintext === undefined) throw new MasterKeyChanged()
       const newKek = deriveKek(sodium, newMasterKey)
       const rewrapped = stored.map(record => {
-        const material = record.purpose === 'check' ? Buffer.from(CHECK_PLAINTEXT) : open(record)
+        const material = record.purpose === 'check' ? Buffer.from(checkPlaintext) : open(record)
         return { ...wrap(cipher, newKek, record.purpose, record.term, material, record.createdAt), state: record.state, createdAt: now }
       })
       return {

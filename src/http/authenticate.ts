@@ -37,7 +37,9 @@ const failureMessages: Record<AuthFailure, string> = {
   malformed: 'the API key is not valid',
   unknown: 'the API key is not valid',
   revoked: 'the API key has been revoked',
-  expired: 'the API key has expired'
+  expired: 'the API key has expired',
+  // the client learns nothing of the row; the operator reads the error logged below
+  tampered: 'the API key is not valid'
 }
 
 /** Baseten's documented 429 text, with Trove's code and the wait in seconds. */
@@ -82,7 +84,12 @@ async function authenticate (app: FastifyInstance, options: AuthenticateOptions)
       return true
     }
     request.authFailure = result.failure
-    if (result.keyId !== undefined) request.log.info({ keyId: result.keyId, reason: result.failure }, 'API key refused')
+    if (result.failure === 'tampered') {
+      request.log.error({ keyId: result.keyId, reason: result.failure },
+        'API key refused: its stored row fails its integrity check (changed outside Trove); revoke it and create a new one')
+    } else if (result.keyId !== undefined) {
+      request.log.info({ keyId: result.keyId, reason: result.failure }, 'API key refused')
+    }
     return false
   }
   const verifierFor = (bearerType: string) => app.verifyBearerAuthFactory!({

@@ -1,3 +1,4 @@
+import { grantIntact } from '../crypto/api-keys.js'
 import type { Cipher } from '../crypto/cipher.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { IntegrityError } from '../errors.js'
@@ -7,11 +8,14 @@ import type { Store } from '../store/store.js'
 export interface StoreCheck {
   versions: number
   failures: { secretId: string, version: number }[]
+  /** ids of API keys whose row fails its grant MAC (none checked in a keyring not sealed yet) */
+  tamperedKeys: string[]
 }
 
 /**
- * Opens every stored version with the keyring: what "every secret decrypts" means for a backup,
- * a restore or a rotation. Reads in pages so a large store does not sit in memory.
+ * Opens every stored version with the keyring, and checks every API key row's grant MAC: what
+ * "every secret decrypts" means for a backup, a restore or a rotation. Reads versions in pages
+ * so a large store does not sit in memory.
  */
 export async function decryptEverything (store: Store, keyring: Keyring, cipher: Cipher): Promise<StoreCheck> {
   let versions = 0
@@ -32,5 +36,8 @@ export async function decryptEverything (store: Store, keyring: Keyring, cipher:
     const last = rows.at(-1)!
     after = { secretId: last.secretId, version: last.version }
   }
-  return { versions, failures }
+  const tamperedKeys = keyring.grantsSealed
+    ? (await store.listApiKeys()).filter(key => !grantIntact(keyring.grantKey, key)).map(key => key.id)
+    : []
+  return { versions, failures, tamperedKeys }
 }

@@ -20,6 +20,11 @@ export interface RestoreOptions {
 export interface RestoreReport {
   dbPath: string
   versions: number
+  /**
+   * API keys whose row fails its integrity check (changed outside Trove). Restored all the
+   * same: Trove refuses those keys, and the rest of the backup should not be lost for them.
+   */
+  tamperedKeys: string[]
 }
 
 /**
@@ -61,7 +66,7 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
       await store.close()
       for (const suffix of ['-wal', '-shm']) rmSync(`${staging}${suffix}`, { force: true })
       renameSync(staging, options.dbPath)
-      return { dbPath: options.dbPath, versions: check.versions }
+      return { dbPath: options.dbPath, versions: check.versions, tamperedKeys: check.tamperedKeys }
     } finally {
       await store.close()
     }

@@ -106,6 +106,9 @@ export default async function sysRoutes (app: FastifyInstance, options: SysRoute
         if (!sameKeyring) throw new AppError(500, 'backup_failed', 'the snapshot\'s keyring differs from the live one')
         check = await decryptEverything(snapshot, keyring, cipher)
         if (check.failures.length > 0) throw new AppError(500, 'backup_failed', `${check.failures.length} stored values in the snapshot do not decrypt`)
+        if (check.tamperedKeys.length > 0) {
+          throw new AppError(500, 'backup_failed', `API key rows fail their integrity check (changed outside Trove): ${check.tamperedKeys.join(', ')}; revoke those keys, then back up again`)
+        }
       } finally {
         await snapshot.close()
       }

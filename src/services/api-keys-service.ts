@@ -1,13 +1,13 @@
 import { timingSafeEqual } from 'node:crypto'
 import { eventFrom, type AuditLog } from '../audit/audit-log.js'
-import { classifyApiKey, generateApiKey, hashApiKey, randomBase62 } from '../crypto/api-keys.js'
+import { classifyApiKey, generateApiKey, grantIntact, grantMac, hashApiKey, randomBase62 } from '../crypto/api-keys.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { AppError, errors } from '../errors.js'
 import type { ApiKeyRecord, Store } from '../store/store.js'
 import { parseDateTime } from './date-time.js'
 import { hasScope, SCOPES, type Principal, type Scope } from './principal.js'
 
-export type AuthFailure = 'malformed' | 'unknown' | 'revoked' | 'expired'
+export type AuthFailure = 'malformed' | 'unknown' | 'revoked' | 'expired' | 'tampered'
 export type Verification = { principal: Principal } | { failure: AuthFailure, keyId?: string }
 
 export interface NewApiKey {
@@ -23,20 +23,37 @@ export interface NewApiKey {
 /** Builds the stored record for a new key; the key itself is returned once and never stored. */
 export function prepareApiKey (keyring: Keyring, input: NewApiKey, now: Date): { record: ApiKeyRecord, key: string } {
   const generated = input.key === undefined ? generateApiKey() : { id: randomBase62(12), key: input.key }
-  return {
-    key: generated.key,
-    record: {
-      id: generated.id,
-      name: input.name,
-      hash: hashApiKey(keyring.pepper, generated.key),
-      scopes: input.scopes,
-      teams: input.teams,
-      createdAt: now.toISOString(),
-      expiresAt: input.expiresAt ?? null,
-      lastUsedAt: null,
-      revokedAt: null,
-      createdBy: input.createdBy ?? null
-    }
+  const record: ApiKeyRecord = {
+    id: generated.id,
+    name: input.name,
+    hash: hashApiKey(keyring.pepper, generated.key),
+    scopes: input.scopes,
+    teams: input.teams,
+    createdAt: now.toISOString(),
+    expiresAt: input.expiresAt ?? null,
+    lastUsedAt: null,
+    revokedAt: null,
+    createdBy: input.createdBy ?? null,
+    grantMac: null
+  }
+  record.grantMac = grantMac(keyring.grantKey, record)
+  return { key: generated.key, record }
+}
+
+/**
+ * Upgrade of a database made before API key rows carried grant MACs: seals every row as it is
+ * now and marks the keyring sealed, in one transaction; from then on a row without its MAC is
+ * refused. Logged, because it trusts the rows as found: on a database that was not just
+ * upgraded it means someone wrote back an old copy of the keyring's check value.
+ */
+export async function sealApiKeyGrants (store: Store, keyring: Keyring, log: { warn (obj: object, msg: string): void }): Promise<void> {
+  const check = (await store.listKeyring()).find(record => record.purpose === 'check')
+  /* c8 ignore next - unlockKeyring refuses a keyring without one */
+  if (check === undefined) return
+  const sealed = await store.sealApiKeyGrants(check.wrapped, keyring.sealedGrantsCheck(new Date().toISOString()), key => grantMac(keyring.grantKey, key))
+  if (sealed !== undefined) {
+    log.warn({ keys: sealed }, 'API key rows now carry a MAC of what they grant (first start after the upgrade that added it): ' +
+      'a key whose row is changed outside Trove is refused from now on; the rows were taken as they stood, so if Trove was not just upgraded, compare `trove key list` with the audit log')
   }
 }
 
@@ -52,6 +69,9 @@ const LAST_USED_FLUSH_MS = 10_000
 export function createApiKeyVerifier (deps: { store: Store, keyring: Keyring, now?: () => Date }) {
   const now = deps.now ?? (() => new Date())
   const lastUsed = new Map<string, string>()
+  // records whose grant MAC was checked: a store that keeps its records (SQLite's, until the next
+  // write to api_keys) hands the same object back, so its MAC is computed once, not per request
+  const intact = new WeakSet<ApiKeyRecord>()
   let timer: NodeJS.Timeout | undefined
 
   async function flush (): Promise<void> {
@@ -68,6 +88,11 @@ export function createApiKeyVerifier (deps: { store: Store, keyring: Keyring, no
     const hash = hashApiKey(deps.keyring.pepper, key)
     const record = await deps.store.findApiKeyByHash(hash)
     if (record === undefined || !timingSafeEqual(record.hash, hash)) return { failure: 'unknown' }
+    if (!intact.has(record)) {
+      // the row was changed outside Trove (or a restored copy lost its MAC): obey none of it
+      if (!grantIntact(deps.keyring.grantKey, record)) return { failure: 'tampered', keyId: record.id }
+      intact.add(record)
+    }
     if (record.revokedAt !== null) return { failure: 'revoked', keyId: record.id }
     const at = now()
     if (record.expiresAt !== null && Date.parse(record.expiresAt) <= at.getTime()) return { failure: 'expired', keyId: record.id }
@@ -148,7 +173,7 @@ export function createApiKeysService (deps: { store: Store, keyring: Keyring, au
     async revoke (principal: Principal, id: string): Promise<ApiKeyRecord> {
       const existing = await store.findApiKeyById(id)
       if (existing === undefined || !visibleTo(principal, existing)) throw new AppError(404, 'key_not_found', `API key "${id}" not found`)
-      const revoked = await store.revokeApiKey(id, now().toISOString(), eventFrom(principal, 'KEY_REVOKED', { detail: `key ${id} (${existing.name})` }, now()))
+      const revoked = await store.revokeApiKey(id, now().toISOString(), key => grantMac(keyring.grantKey, key), eventFrom(principal, 'KEY_REVOKED', { detail: `key ${id} (${existing.name})` }, now()))
       /* c8 ignore next - the key was found just above */
       if (revoked === undefined) throw new AppError(404, 'key_not_found', `API key "${id}" not found`)
       return revoked

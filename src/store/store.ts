@@ -87,6 +87,8 @@ export interface ApiKeyRecord {
   lastUsedAt: string | null
   revokedAt: string | null
   createdBy: string | null
+  /** MAC over the row's other columns but lastUsedAt (crypto/api-keys.ts grantMac); null in a row not sealed yet */
+  grantMac: Buffer | null
 }
 
 export interface SealedValue {
@@ -171,8 +173,19 @@ export interface Store {
   findApiKeyByHash (hash: Buffer): Promise<ApiKeyRecord | undefined>
   findApiKeyById (id: string): Promise<ApiKeyRecord | undefined>
   listApiKeys (): Promise<ApiKeyRecord[]>
-  /** Marks a key revoked; undefined when there is no such key. */
-  revokeApiKey (id: string, now: string, audit?: AuditEvent): Promise<ApiKeyRecord | undefined>
+  /**
+   * Marks a key revoked, with the grant MAC `seal` gives for the revoked row (in the same
+   * transaction); undefined when there is no such key.
+   */
+  revokeApiKey (id: string, now: string, seal: (revoked: ApiKeyRecord) => Buffer, audit?: AuditEvent): Promise<ApiKeyRecord | undefined>
+  /**
+   * Upgrade of a database whose key rows have no grant MACs: in one transaction, gives every key
+   * row the MAC `seal` computes and replaces the keyring's check value `expectedCheck` with
+   * `check`, which marks the keyring sealed. Undefined, writing nothing, when the stored check
+   * value is no longer `expectedCheck` (another process sharing the store did it first); else how
+   * many rows it sealed.
+   */
+  sealApiKeyGrants (expectedCheck: Buffer, check: KeyringRecord, seal: (key: ApiKeyRecord) => Buffer): Promise<number | undefined>
   /** Writes batched last-used times in one transaction. */
   touchApiKeys (lastUsed: ReadonlyMap<string, string>): Promise<void>
 

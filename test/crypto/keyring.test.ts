@@ -111,3 +111,27 @@ t.test('refresh refuses a stored keyring without an active data key, and changes
   await t.rejects(keyring.refresh(), { name: 'IntegrityError' })
   t.same(keyring.terms, [1])
 })
+
+t.test('a new keyring is sealed; sealing an old one is a new check value; a rekey keeps either state', async t => {
+  const master = randomBytes(32)
+  const records = createKeyringRecords(sodium, cipher, Buffer.from(master), '')
+  const keyring = unlockKeyring(sodium, cipher, Buffer.from(master), records)
+  t.equal(keyring.grantsSealed, true, 'a keyring made now marks its key rows sealed')
+  t.equal(keyring.grantKey.length, 32)
+  t.notSame(Buffer.from(keyring.grantKey), Buffer.from(keyring.pepper), 'the grant key is not the pepper')
+
+  // a keyring as Trove wrote it before grant MACs: the same rows with the older check value
+  const kek = sodium.crypto_kdf_derive_from_key(32, 1, 'trovekek', master)
+  const old = records.map(r => r.purpose === 'check' ? { ...r, wrapped: cipher.seal(kek, 0, ['trove-keyring', 'check', 0], Buffer.from('trove-check-v1')) } : r)
+  const unsealed = unlockKeyring(sodium, cipher, Buffer.from(master), old)
+  t.equal(unsealed.grantsSealed, false, 'the older check value: rows not sealed yet')
+  t.same(Buffer.from(unsealed.grantKey), Buffer.from(keyring.grantKey), 'the same grant key either way')
+  const sealedCheck = unsealed.sealedGrantsCheck('')
+  t.equal(unlockKeyring(sodium, cipher, Buffer.from(master), old.map(r => r.purpose === 'check' ? sealedCheck : r)).grantsSealed, true)
+
+  const newMaster = randomBytes(32)
+  for (const [state, rows, from] of [['sealed', records, keyring], ['not sealed', old, unsealed]] as const) {
+    const rekeyed = from.rewrapAll(Buffer.from(newMaster), rows, '').records
+    t.equal(unlockKeyring(sodium, cipher, Buffer.from(newMaster), rekeyed).grantsSealed, from.grantsSealed, `rekeyed ${state}, still ${state}`)
+  }
+})

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { hashApiKey } from '../../src/crypto/api-keys.js'
+import { grantMac, hashApiKey } from '../../src/crypto/api-keys.js'
 import { prepareApiKey } from '../../src/services/api-keys-service.js'
 import { buildTestApp, TEST_KEY } from '../fixtures/app.js'
 
@@ -62,7 +62,8 @@ t.test('revoked and expired keys are refused, saying why', async t => {
   const expired = prepareApiKey(trove.keyring, { name: 'old', scopes: ['admin'], teams: null, expiresAt: new Date(now.getTime() - 1000).toISOString() }, now)
   await trove.store.insertApiKey(expired.record)
   const revoked = prepareApiKey(trove.keyring, { name: 'gone', scopes: ['admin'], teams: null }, now)
-  await trove.store.insertApiKey({ ...revoked.record, revokedAt: now.toISOString() })
+  await trove.store.insertApiKey(revoked.record)
+  await trove.store.revokeApiKey(revoked.record.id, now.toISOString(), key => grantMac(trove.keyring.grantKey, key))
   const fresh = prepareApiKey(trove.keyring, { name: 'new', scopes: ['admin'], teams: null, expiresAt: new Date(now.getTime() + 60_000).toISOString() }, now)
   await trove.store.insertApiKey(fresh.record)
 

@@ -67,6 +67,9 @@ export function registerOpsCommands (program: Command): void {
         throw new CliError(`cannot read the backup ${file}`)
       }
       const report = await restoreBackup({ file, dataDir: config.dataDir, dbPath: config.dbPath, masterKeyFile: config.masterKeyFile, masterKey: config.masterKey })
+      if (report.tamperedKeys.length > 0) {
+        note(`warning: API key rows fail their integrity check (changed outside Trove), so Trove will refuse these keys: ${report.tamperedKeys.join(', ')}; revoke them once Trove runs`)
+      }
       if (options.json === true) return printJson(report)
       out(`Restored ${file} into ${report.dbPath}: ${report.versions} stored values checked with the master key`)
     })

@@ -29,6 +29,7 @@ interface ApiKeyRow {
   last_used_at: string | null
   revoked_at: string | null
   created_by: string | null
+  grant_mac: Buffer | null
 }
 
 const SECRET_VALUE_SQL = secretValueSql(n => n === 1 ? '$1::integer' : `$${n}`)
@@ -50,7 +51,8 @@ function toApiKey (row: ApiKeyRow): ApiKeyRecord {
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
-    createdBy: row.created_by
+    createdBy: row.created_by,
+    grantMac: row.grant_mac
   }
 }
 
@@ -311,10 +313,10 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
   }
 
   async function insertApiKey (q: Queryable, key: ApiKeyRecord): Promise<void> {
-    await exec(q, `INSERT INTO api_keys (id, name, hash, scopes, teams, created_at, expires_at, last_used_at, revoked_at, created_by)
-      VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10)`, [
+    await exec(q, `INSERT INTO api_keys (id, name, hash, scopes, teams, created_at, expires_at, last_used_at, revoked_at, created_by, grant_mac)
+      VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $10, $11)`, [
       key.id, key.name, key.hash, JSON.stringify(key.scopes), key.teams === null ? null : JSON.stringify(key.teams),
-      key.createdAt, key.expiresAt, key.lastUsedAt, key.revokedAt, key.createdBy
+      key.createdAt, key.expiresAt, key.lastUsedAt, key.revokedAt, key.createdBy, key.grantMac
     ])
   }
 
@@ -470,16 +472,31 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
     async listApiKeys () {
       return (await query<ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, id')).map(toApiKey)
     },
-    async revokeApiKey (id, now, audit) {
+    async revokeApiKey (id, now, seal, audit) {
       return await transaction(async q => {
-        // the row lock of the UPDATE orders concurrent revokes: only the first one records it
-        const revoked = (await rows<ApiKeyRow>(q, 'UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING *', [now, id]))[0]
-        if (revoked !== undefined) {
-          if (audit !== undefined) await appendAudit(q, [audit])
-          return toApiKey(revoked)
-        }
-        const row = (await rows<ApiKeyRow>(q, 'SELECT * FROM api_keys WHERE id = $1', [id]))[0]
-        return row === undefined ? undefined : toApiKey(row)
+        // the row lock orders concurrent revokes: only the first one records it
+        const row = (await rows<ApiKeyRow>(q, 'SELECT * FROM api_keys WHERE id = $1 FOR UPDATE', [id]))[0]
+        if (row === undefined) return undefined
+        if (row.revoked_at !== null) return toApiKey(row)
+        const revoked = { ...toApiKey(row), revokedAt: now }
+        revoked.grantMac = seal(revoked)
+        await exec(q, 'UPDATE api_keys SET revoked_at = $1, grant_mac = $2 WHERE id = $3', [now, revoked.grantMac, id])
+        if (audit !== undefined) await appendAudit(q, [audit])
+        return revoked
+      })
+    },
+    async sealApiKeyGrants (expectedCheck, check, seal) {
+      return await transaction(async q => {
+        // with the keyring lock, a rekey by another process cannot swap the check value meanwhile
+        await lockKeyring(q)
+        const stored = (await rows<{ wrapped: Buffer }>(q, "SELECT wrapped FROM keyring WHERE purpose = 'check' AND term = 0 FOR UPDATE"))[0]
+        if (stored === undefined || !stored.wrapped.equals(expectedCheck)) return undefined
+        const keys = (await rows<ApiKeyRow>(q, 'SELECT * FROM api_keys ORDER BY id FOR UPDATE')).map(toApiKey)
+        const macs = keys.map(key => seal(key))
+        await exec(q, 'UPDATE api_keys k SET grant_mac = u.mac FROM unnest($1::text[], $2::bytea[]) AS u(id, mac) WHERE k.id = u.id',
+          [keys.map(key => key.id), macs])
+        await exec(q, "UPDATE keyring SET wrapped = $1, created_at = $2 WHERE purpose = 'check' AND term = 0", [check.wrapped, check.createdAt])
+        return keys.length
       })
     },
     async touchApiKeys (lastUsed) {

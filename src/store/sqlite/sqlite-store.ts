@@ -26,6 +26,7 @@ interface ApiKeyRow {
   last_used_at: string | null
   revoked_at: string | null
   created_by: string | null
+  grant_mac: Buffer | null
 }
 
 function toApiKey (row: ApiKeyRow): ApiKeyRecord {
@@ -39,7 +40,8 @@ function toApiKey (row: ApiKeyRow): ApiKeyRecord {
     expiresAt: row.expires_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
-    createdBy: row.created_by
+    createdBy: row.created_by,
+    grantMac: row.grant_mac
   }
 }
 
@@ -75,8 +77,8 @@ export function createSqliteStore (path: string): Store {
     teams: db.prepare('SELECT kdf_id, id, name, created_at FROM teams ORDER BY name'),
     teamById: db.prepare('SELECT kdf_id, id, name, created_at FROM teams WHERE id = ?'),
     teamByName: db.prepare('SELECT kdf_id, id, name, created_at FROM teams WHERE name = ?'),
-    insertApiKey: db.prepare(`INSERT INTO api_keys (id, name, hash, scopes, teams, created_at, expires_at, last_used_at, revoked_at, created_by)
-      VALUES (@id, @name, @hash, @scopes, @teams, @created_at, @expires_at, @last_used_at, @revoked_at, @created_by)`),
+    insertApiKey: db.prepare(`INSERT INTO api_keys (id, name, hash, scopes, teams, created_at, expires_at, last_used_at, revoked_at, created_by, grant_mac)
+      VALUES (@id, @name, @hash, @scopes, @teams, @created_at, @expires_at, @last_used_at, @revoked_at, @created_by, @grant_mac)`),
     countApiKeys: db.prepare('SELECT count(*) AS n FROM api_keys').pluck(),
     apiKeyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
     insertKeyringRow: db.prepare('INSERT INTO keyring (purpose, term, state, wrapped, created_at) VALUES (?, ?, ?, ?, ?)'),
@@ -116,7 +118,10 @@ export function createSqliteStore (path: string): Store {
     ping: db.prepare('SELECT 1').pluck(),
     apiKeyById: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
     apiKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
-    revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ?, grant_mac = ? WHERE id = ? AND revoked_at IS NULL'),
+    sealApiKey: db.prepare('UPDATE api_keys SET grant_mac = ? WHERE id = ?'),
+    checkValue: db.prepare("SELECT wrapped FROM keyring WHERE purpose = 'check' AND term = 0").pluck(),
+    replaceCheckValue: db.prepare("UPDATE keyring SET wrapped = ?, created_at = ? WHERE purpose = 'check' AND term = 0"),
     touchApiKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)'),
     teamInUse: db.prepare(`SELECT (SELECT count(*) FROM secrets WHERE team_kdf_id = @kdfId)
       + (SELECT count(*) FROM api_keys, json_each(api_keys.teams) WHERE api_keys.revoked_at IS NULL AND json_each.value = @id)`).pluck(),
@@ -219,7 +224,8 @@ export function createSqliteStore (path: string): Store {
       expires_at: key.expiresAt,
       last_used_at: key.lastUsedAt,
       revoked_at: key.revokedAt,
-      created_by: key.createdBy
+      created_by: key.createdBy,
+      grant_mac: key.grantMac
     })
   }
 
@@ -358,12 +364,25 @@ export function createSqliteStore (path: string): Store {
     return expired.length
   })
 
-  const revoke = db.transaction((id: string, now: string, audit?: AuditEvent): ApiKeyRecord | undefined => {
+  const revoke = db.transaction((id: string, now: string, seal: (revoked: ApiKeyRecord) => Buffer, audit?: AuditEvent): ApiKeyRecord | undefined => {
     const row = sql.apiKeyById.get(id) as ApiKeyRow | undefined
     if (row === undefined) return undefined
     apiKeysByHash.clear()
-    if (sql.revokeApiKey.run(now, id).changes > 0 && audit !== undefined) appendAudit([audit])
+    if (row.revoked_at === null) {
+      sql.revokeApiKey.run(now, seal({ ...toApiKey(row), revokedAt: now }), id)
+      if (audit !== undefined) appendAudit([audit])
+    }
     return toApiKey(sql.apiKeyById.get(id) as ApiKeyRow)
+  })
+
+  const sealApiKeyGrants = db.transaction((expectedCheck: Buffer, check: KeyringRecord, seal: (key: ApiKeyRecord) => Buffer): number | undefined => {
+    const stored = sql.checkValue.get() as Buffer | undefined
+    if (stored === undefined || !stored.equals(expectedCheck)) return undefined
+    apiKeysByHash.clear()
+    const keys = (sql.apiKeys.all() as ApiKeyRow[]).map(toApiKey)
+    for (const key of keys) sql.sealApiKey.run(seal(key), key.id)
+    sql.replaceCheckValue.run(check.wrapped, check.createdAt)
+    return keys.length
   })
 
   const createTeam = db.transaction((team: { id: string, name: string, createdAt: string }, audit?: AuditEvent): TeamRecord | undefined => {
@@ -399,7 +418,8 @@ export function createSqliteStore (path: string): Store {
       return row === undefined ? undefined : toApiKey(row)
     },
     async listApiKeys () { return (sql.apiKeys.all() as ApiKeyRow[]).map(toApiKey) },
-    async revokeApiKey (id, now, audit) { return revoke.immediate(id, now, audit) },
+    async revokeApiKey (id, now, seal, audit) { return revoke.immediate(id, now, seal, audit) },
+    async sealApiKeyGrants (expectedCheck, check, seal) { return sealApiKeyGrants.immediate(expectedCheck, check, seal) },
     async touchApiKeys (lastUsed) {
       if (lastUsed.size === 0) return
       db.transaction(() => {

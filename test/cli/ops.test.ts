@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import t from 'tap'
 import { CLI_KEY, runCli } from '../fixtures/cli.js'
 import { runTroveToExit, startTrove } from '../fixtures/process.js'
@@ -73,4 +74,18 @@ t.test('backup, restore, rotate and rekey from the command line', async t => {
   const restored = await startTrove({ TROVE_DATA_DIR: target, TROVE_MASTER_KEY_FILE: join(data, 'master.key') })
   t.equal((await runCli(['secret', 'get', 's42'], { env: { TROVE_URL: restored.url, TROVE_API_KEY: CLI_KEY } })).stdout, 'value 42')
   await restored.stop()
+
+  // a backup whose key row was edited (a later expiry for the admin key) is restored with a warning
+  const edited = join(dir, 'edited.db')
+  copyFileSync(join(dir, 'backup.db'), edited)
+  const db = new Database(edited)
+  const adminId = db.prepare('SELECT id FROM api_keys').pluck().get() as string
+  db.prepare('UPDATE api_keys SET expires_at = ?').run('2099-01-01T00:00:00.000Z')
+  db.close()
+  r = await runCli(['restore', edited, '--data-dir', join(dir, 'restored-edited'), '--master-key-file', join(data, 'master.key')])
+  t.equal(r.code, 0, 'the values are not lost for a key row')
+  t.equal(r.stderr, `warning: API key rows fail their integrity check (changed outside Trove), so Trove will refuse these keys: ${adminId}; revoke them once Trove runs\n`)
+  const fromEdited = await startTrove({ TROVE_DATA_DIR: join(dir, 'restored-edited'), TROVE_MASTER_KEY_FILE: join(data, 'master.key') })
+  t.equal((await runCli(['secret', 'get', 's42'], { env: { TROVE_URL: fromEdited.url, TROVE_API_KEY: CLI_KEY } })).code, 1, 'and Trove refuses that key')
+  await fromEdited.stop()
 })

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '../audit/chain.js'
 import type { Cipher } from '../crypto/cipher.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { KeyringChanged } from '../errors.js'
@@ -118,14 +119,17 @@ export function createRotation (deps: { store: Store, keyring: Keyring, cipher: 
       return { ...status, active_term: keyring.activeTerm, terms: [...keyring.terms] }
     },
 
-    /** Starts a rotation; a second call while one runs answers the running one's status. */
-    async start (): Promise<RotationStatus> {
+    /**
+     * Starts a rotation; a second call while one runs answers the running one's status. `audit`
+     * describes the new term, recorded in the transaction that stores its key.
+     */
+    async start (audit?: (term: number) => AuditEvent): Promise<RotationStatus> {
       if (status.state === 'running') return this.status()
       // a process sharing the store may have rotated or rekeyed since this one loaded the keyring
       await keyring.refresh()
       const { record, kekCheck, commit } = keyring.newDataKey(now().toISOString())
       try {
-        await store.addDataKey(record, kekCheck)
+        await store.addDataKey(record, kekCheck, audit?.(record.term))
         commit()
       } catch (err) {
         if (!(err instanceof KeyringChanged)) throw err

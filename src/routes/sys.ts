@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
+import { eventFrom } from '../audit/audit-log.js'
 import type { Cipher } from '../crypto/cipher.js'
 import type { Keyring } from '../crypto/keyring.js'
 import { readMasterKeyFile } from '../crypto/master-key.js'
@@ -63,7 +64,8 @@ export default async function sysRoutes (app: FastifyInstance, options: SysRoute
     done()
   })
 
-  app.post('/rotate', { schema: { response: withErrors(rotationSchema) }, config: admin('rotateKeys') }, async () => await rotation.start())
+  app.post('/rotate', { schema: { response: withErrors(rotationSchema) }, config: admin('rotateKeys') }, async request =>
+    await rotation.start(term => eventFrom(request.principal, 'KEYRING_ROTATED', { detail: `data key term ${term} is active; older values are re-encrypted to it` })))
   app.get('/rotation', { schema: { response: withErrors(rotationSchema) }, config: admin('getRotation') }, async () => rotation.status())
 
   app.post('/rekey', { schema: { response: withErrors(rekeySchema) }, config: admin('rekey') }, async request => {
@@ -77,7 +79,7 @@ export default async function sysRoutes (app: FastifyInstance, options: SysRoute
     }
     try {
       const { records, commit } = keyring.rewrapAll(newKey, await store.listKeyring(), new Date().toISOString())
-      await store.replaceKeyring(records)
+      await store.replaceKeyring(records, eventFrom(request.principal, 'KEYRING_REKEYED', { detail: `${records.length} keyring entries wrapped under a new master key` }))
       commit()
       request.log.warn('the keyring is now wrapped under a new master key; start Trove with it from now on')
       return { rekeyed: true, keyring_entries: records.length }
@@ -113,6 +115,8 @@ export default async function sysRoutes (app: FastifyInstance, options: SysRoute
         await snapshot.close()
       }
       const { size } = await stat(file)
+      // recorded before a byte leaves: the backup holds every team's ciphertext and key rows
+      await store.appendAudit([eventFrom(request.principal, 'BACKUP_DOWNLOADED', { detail: `${size} bytes, ${check.versions} stored value${check.versions === 1 ? '' : 's'}` })])
       request.log.info({ bytes: size, versions: check.versions, ms: Math.round(performance.now() - started) }, 'backup taken and checked')
       reply.raw.on('close', () => { rm(dir, { recursive: true, force: true }).catch(() => {}) })
       return reply

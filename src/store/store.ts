@@ -248,7 +248,7 @@ export interface Store {
    * or the stored check value is not `kekCheck` (another process rekeyed, so the record is wrapped
    * under a master key that is gone).
    */
-  addDataKey (record: KeyringRecord, kekCheck?: Buffer): Promise<void>
+  addDataKey (record: KeyringRecord, kekCheck?: Buffer, audit?: AuditEvent): Promise<void>
   /** Up to `limit` stored versions sealed under any term but this one (trash included). */
   versionsOutsideTerm (term: number, limit: number): Promise<SealedVersionRow[]>
   /** Every stored version, in pages after (secretId, version), for checking a whole store. */
@@ -272,7 +272,7 @@ export interface Store {
    * shared store refuses it with KeyringChanged when the stored rows are not the ones rewrapped
    * (another process rotated or retired a term meanwhile), so no data key is ever dropped.
    */
-  replaceKeyring (records: readonly KeyringRecord[]): Promise<void>
+  replaceKeyring (records: readonly KeyringRecord[], audit?: AuditEvent): Promise<void>
   /** A consistent copy of the whole database in `destination`, taken while serving. */
   backup (destination: string): Promise<void>
   /** The database's own consistency check; empty when all is well. */

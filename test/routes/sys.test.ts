@@ -144,3 +144,36 @@ t.test('metrics in Prometheus format, optionally behind a token', async t => {
   t.equal((await guarded.call({ method: 'GET', url: '/metrics', key: null })).statusCode, 401)
   t.equal((await guarded.call({ method: 'GET', url: '/metrics', key: 'metrics-token-0123456789' })).statusCode, 200)
 })
+
+t.test('operations on the whole store are audited: rotation, rekey and backup download, each once and only when done', async t => {
+  const dir = t.testdir()
+  const { call } = await buildTestApp(t, { dbPath: join(dir, 'trove.db') })
+  const { id: keyId, key } = (await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'operator', scopes: ['admin'] } })).json()
+  const as = { authorization: `Bearer ${key}` }
+  await call({ method: 'POST', url: '/v1/secrets', payload: { name: 'one', value: '1' } })
+  const entries = async () => ((await call({ method: 'GET', url: '/v1/audit_logs?limit=100' })).json().audit_logs as { event_type: string, key_id: string, detail: string }[])
+    .filter(e => ['KEYRING_ROTATED', 'KEYRING_REKEYED', 'BACKUP_DOWNLOADED'].includes(e.event_type)).reverse()
+
+  t.equal((await call({ method: 'POST', url: '/v1/sys/rotate', headers: as })).statusCode, 200)
+  while ((await call({ method: 'GET', url: '/v1/sys/rotation' })).json().state === 'running') await new Promise(resolve => setTimeout(resolve, 20))
+  const loose = join(dir, 'loose.key')
+  writeFileSync(loose, randomBytes(32).toString('base64'), { mode: 0o644 })
+  t.equal((await call({ method: 'POST', url: '/v1/sys/rekey', headers: as, payload: { new_master_key_file: loose } })).statusCode, 400)
+  const newKeyFile = join(dir, 'new.key')
+  writeFileSync(newKeyFile, randomBytes(32).toString('base64'), { mode: 0o600 })
+  t.equal((await call({ method: 'POST', url: '/v1/sys/rekey', headers: as, payload: { new_master_key_file: newKeyFile } })).statusCode, 200)
+  const backup = await call({ method: 'GET', url: '/v1/sys/backup', headers: as })
+  const expected = [
+    { event_type: 'KEYRING_ROTATED', key_id: keyId, detail: 'data key term 2 is active; older values are re-encrypted to it' },
+    { event_type: 'KEYRING_REKEYED', key_id: keyId, detail: /^\d+ keyring entries wrapped under a new master key$/ }
+  ]
+  if (TEST_STORE === 'sqlite') {
+    t.equal(backup.statusCode, 200)
+    expected.push({ event_type: 'BACKUP_DOWNLOADED', key_id: keyId, detail: new RegExp(`^${backup.rawPayload.length} bytes, 1 stored value$`) })
+  } else {
+    t.equal(backup.statusCode, 501, 'no online backup on PostgreSQL, and nothing recorded')
+  }
+  const found = await entries()
+  t.match(found, expected, 'each recorded with the key that asked; the refused rekey is not')
+  t.equal(found.length, expected.length)
+})

@@ -675,7 +675,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
       })
     },
 
-    async addDataKey (record, kekCheck) {
+    async addDataKey (record, kekCheck, audit) {
       await transaction(async q => {
         await lockKeyring(q)
         const stored = await storedKeyring(q)
@@ -688,6 +688,7 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
         }
         await exec(q, "UPDATE keyring SET state = 'decrypt-only' WHERE purpose = 'dek'")
         await insertKeyringRows(q, [{ ...record, state: 'active' }])
+        if (audit !== undefined) await appendAudit(q, [audit])
       }, maintenancePool)
     },
     async versionsOutsideTerm (term, limit) {
@@ -728,13 +729,14 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
         return true
       }, maintenancePool)
     },
-    async replaceKeyring (records) {
+    async replaceKeyring (records, audit) {
       await transaction(async q => {
         await lockKeyring(q)
         const shape = (rs: readonly { purpose: string, term: number, state: string }[]) => rs.map(r => `${r.purpose}:${r.term}:${r.state}`).sort().join(',')
         if (shape(await storedKeyring(q)) !== shape(records)) throw new KeyringChanged()
         await exec(q, 'DELETE FROM keyring')
         await insertKeyringRows(q, records)
+        if (audit !== undefined) await appendAudit(q, [audit])
       }, maintenancePool)
     },
     async backup () {

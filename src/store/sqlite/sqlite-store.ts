@@ -491,10 +491,11 @@ export function createSqliteStore (path: string): Store {
     async restoreSecret (teamId, nameKey, now, audit) { return restore.immediate(teamId, nameKey, now, audit) },
     async destroyTrashed (teamId, nameKey, now, audit) { return destroy.immediate(teamId, nameKey, now, audit) },
     async purgeExpired (now) { return purge.immediate(now) },
-    async addDataKey (record) {
+    async addDataKey (record, _kekCheck, audit) {
       db.transaction(() => {
         sql.demoteDataKeys.run()
         sql.insertKeyringRow.run(record.purpose, record.term, 'active', record.wrapped, record.createdAt)
+        if (audit !== undefined) appendAudit([audit])
       }).immediate()
     },
     async versionsOutsideTerm (term, limit) {
@@ -524,10 +525,11 @@ export function createSqliteStore (path: string): Store {
         return sql.deleteDataKey.run(term).changes > 0
       }).immediate()
     },
-    async replaceKeyring (records) {
+    async replaceKeyring (records, audit) {
       db.transaction(() => {
         sql.deleteKeyring.run()
         for (const r of records) sql.insertKeyringRow.run(r.purpose, r.term, r.state, r.wrapped, r.createdAt)
+        if (audit !== undefined) appendAudit([audit])
       }).immediate()
     },
     async backup (destination) {

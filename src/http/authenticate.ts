@@ -79,8 +79,8 @@ async function authenticate (app: FastifyInstance, options: AuthenticateOptions)
     if ('principal' in result) {
       // every property written out: a spread copy with properties added survived young-generation
       // collections in V8 11 (Node 20) and filled the old generation (issue 9, resident memory)
-      const { keyId, scopes, teams } = result.principal
-      request.principal = { keyId, scopes, teams, requestId: request.id, clientIp: request.ip }
+      const { keyId, scopes, teams, expiresAt } = result.principal
+      request.principal = { keyId, scopes, teams, expiresAt, requestId: request.id, clientIp: request.ip }
       return true
     }
     request.authFailure = result.failure

@@ -98,7 +98,7 @@ export function createApiKeyVerifier (deps: { store: Store, keyring: Keyring, no
     if (record.expiresAt !== null && Date.parse(record.expiresAt) <= at.getTime()) return { failure: 'expired', keyId: record.id }
     lastUsed.set(record.id, at.toISOString())
     timer ??= setTimeout(() => { flush().catch(() => {}) }, LAST_USED_FLUSH_MS).unref()
-    return { principal: { keyId: record.id, scopes: record.scopes, teams: record.teams } }
+    return { principal: { keyId: record.id, scopes: record.scopes, teams: record.teams, expiresAt: record.expiresAt } }
   }
 
   return { verify, flush, pendingLastUsed: (id: string) => lastUsed.get(id) }
@@ -153,11 +153,15 @@ export function createApiKeysService (deps: { store: Store, keyring: Keyring, au
         teams = [...new Set(input.teams)]
       }
 
-      let expiresAt: string | null = null
+      // a key never outlives the key that made it: a temporary key cannot mint a lasting one
+      let expiresAt: string | null = principal.expiresAt
       if (input.expires_at !== undefined) {
         const at = parseDateTime(input.expires_at)
         if (!Number.isFinite(at)) throw errors.invalidBody('expires_at must be an ISO 8601 date-time')
         if (at <= now().getTime()) throw errors.invalidBody('expires_at must be in the future')
+        if (principal.expiresAt !== null && at > Date.parse(principal.expiresAt)) {
+          throw new AppError(403, 'expiry_beyond_own', `this API key expires at ${principal.expiresAt}: it cannot create a key that expires later`)
+        }
         expiresAt = new Date(at).toISOString()
       }
 

@@ -4,6 +4,8 @@ export interface Principal {
   scopes: readonly string[]
   /** team ids the key may use; null means every team */
   teams: readonly string[] | null
+  /** when the key stops working; null: never. Keys it creates expire by then too. */
+  expiresAt: string | null
   /** for the audit log */
   requestId?: string
   clientIp?: string

@@ -4,7 +4,7 @@ import { eventFrom } from '../../src/audit/audit-log.js'
 import { auditEventFromValues, auditEventValues, createAuditHasher, GENESIS_HASH } from '../../src/audit/chain.js'
 
 const key = randomBytes(32)
-const event = eventFrom({ keyId: 'key_1', scopes: ['admin'], teams: null, requestId: 'req-3', clientIp: '::1' }, 'SECRET_READ',
+const event = eventFrom({ keyId: 'key_1', scopes: ['admin'], teams: null, expiresAt: null, requestId: 'req-3', clientIp: '::1' }, 'SECRET_READ',
   { teamId: 'team_a', teamName: 'default', secretName: 'db_password', detail: 'version 2' }, new Date('2026-01-02T03:04:05.000Z'))
 
 t.test('a row\'s hash is HMAC-SHA256 over its id and fields as JSON, then the previous hash: chains already stored keep verifying', async t => {

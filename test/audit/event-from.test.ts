@@ -1,7 +1,7 @@
 import t from 'tap'
 import { eventFrom } from '../../src/audit/audit-log.js'
 
-const principal = { keyId: 'key_1', scopes: ['admin'], teams: null, requestId: 'req-7', clientIp: '10.0.0.1' }
+const principal = { keyId: 'key_1', scopes: ['admin'], teams: null, expiresAt: null, requestId: 'req-7', clientIp: '10.0.0.1' }
 const at = new Date('2026-01-02T03:04:05.000Z')
 
 t.test('an event says who asked, from the principal, and when', async t => {

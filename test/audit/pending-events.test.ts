@@ -3,7 +3,7 @@ import { eventFrom } from '../../src/audit/audit-log.js'
 import type { AuditEvent } from '../../src/audit/chain.js'
 import { createPendingEvents } from '../../src/audit/pending-events.js'
 
-const principal = { keyId: 'key_1', scopes: ['admin'], teams: null, requestId: 'req-1', clientIp: '::1' }
+const principal = { keyId: 'key_1', scopes: ['admin'], teams: null, expiresAt: null, requestId: 'req-1', clientIp: '::1' }
 
 t.test('events come back as they went in, oldest first, and the buffer is then empty', async t => {
   const pending = createPendingEvents()

@@ -48,6 +48,28 @@ t.test('an expired key is refused, saying so', async t => {
   }
 })
 
+t.test('a key never outlives the key that made it', async t => {
+  const { call } = await buildTestApp(t)
+  const day = 24 * 3_600_000
+  const managerExpiry = new Date(Date.now() + 7 * day).toISOString()
+  const manager = (await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'temp mgr', scopes: ['keys:manage', 'secrets:list'], expires_at: managerExpiry } })).json()
+  const create = (payload: object) => call({ method: 'POST', url: '/v1/api_keys', key: manager.key, payload: { name: 'child', scopes: ['secrets:list'], ...payload } })
+
+  const inherited = await create({})
+  t.equal(inherited.statusCode, 200)
+  t.equal(inherited.json().expires_at, managerExpiry, 'without expires_at, it expires with its maker')
+  const later = await create({ expires_at: new Date(Date.now() + 30 * day).toISOString() })
+  t.equal(later.statusCode, 403)
+  t.match(later.json(), { code: 'expiry_beyond_own', message: `this API key expires at ${managerExpiry}: it cannot create a key that expires later` })
+  t.equal((await create({ expires_at: managerExpiry })).statusCode, 200, 'the same moment is allowed')
+  const sooner = new Date(Date.now() + day).toISOString()
+  t.equal((await create({ expires_at: sooner })).json().expires_at, sooner, 'an earlier one is kept')
+  const names = (await call({ method: 'GET', url: '/v1/api_keys' })).json().api_keys.filter((k: { name: string }) => k.name === 'child')
+  t.equal(names.length, 3, 'the refused one was not created')
+  t.equal((await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'lasting', scopes: ['secrets:list'] } })).json().expires_at, null,
+    'a key that does not expire still creates keys that do not')
+})
+
 t.test('a key can only grant scopes and teams it holds', async t => {
   const { call } = await buildTestApp(t)
   const teamA = (await call({ method: 'POST', url: '/v1/teams', payload: { name: 'a' } })).json().id

@@ -14,7 +14,7 @@ export function registerKeyCommands (program: Command): void {
     .requiredOption('--name <name>', 'a label for the key')
     .requiredOption('--scope <scope>', `what the key may do, repeatable or comma-separated: ${SCOPES}`, collect)
     .option('--team <name-or-id>', 'bind the key to this team, repeatable (default: the teams of the key creating it)', collect)
-    .option('--expires-at <iso>', 'expiry, an ISO 8601 date-time such as 2027-01-01T00:00:00Z', dateTime)
+    .option('--expires-at <iso>', 'expiry, an ISO 8601 date-time such as 2027-01-01T00:00:00Z, no later than your own key expires; without it the key expires with yours (never, if yours does not)', dateTime)
     .action(async (_options: unknown, command: Command) => {
       const options = optionsOf<{ name: string, scope: string[], team?: string[], expiresAt?: string }>(command)
       const client = clientOf(command)

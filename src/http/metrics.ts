@@ -22,7 +22,8 @@ type Observation =
 async function createMetrics (store: Store): Promise<Metrics> {
   const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = await import('prom-client')
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'trove_process_' })
+  // prom-client's own names already start with process_ or nodejs_: trove_process_cpu_…, trove_nodejs_heap_…
+  collectDefaultMetrics({ register: registry, prefix: 'trove_' })
 
   const requests = new Histogram({
     name: 'trove_http_request_duration_seconds',

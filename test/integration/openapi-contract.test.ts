@@ -1200,7 +1200,9 @@ t.test('metrics', async t => {
   t.match(text, /^trove_api_keys\{team="\*"\} [1-9]/m)
   t.match(text, /^trove_database_bytes \d+$/m)
   t.match(text, /^trove_audit_entries [1-9]\d*$/m)
-  t.match(text, /^# TYPE trove_process_\w+ /m, 'process metrics are prefixed trove_process_')
+  t.match(text, /^# TYPE trove_process_resident_memory_bytes gauge$/m, 'process metrics are prefixed trove_')
+  t.match(text, /^# TYPE trove_nodejs_eventloop_lag_seconds gauge$/m)
+  t.notMatch(text, /trove_process_process_|trove_process_nodejs_/, 'and only once')
   t.notOk([TEST_KEY, ...issuedKeys].some(key => text.includes(key)), 'no API key in the metrics')
   t.notOk(text.includes('line 1'), 'no value in the metrics')
 

@@ -41,6 +41,11 @@ export interface BuildAppOptions {
   rateLimit?: number
   /** failed authentications per minute per address (TROVE_AUTH_FAILURE_LIMIT, default 30) */
   authFailureLimit?: number
+  /**
+   * reverse proxies (IPs, CIDR ranges) whose X-Forwarded-For names the client (TROVE_TRUST_PROXY);
+   * unset, the client is the TCP peer and the header is ignored
+   */
+  trustProxy?: string[]
   /** record reads of values in the audit log (TROVE_AUDIT_READS, default true) */
   auditReads?: boolean
   /** bearer token for GET /metrics (TROVE_METRICS_TOKEN); open when unset */
@@ -61,6 +66,9 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
   const app = Fastify({
     ...(options.loggerInstance === undefined ? { logger: options.logger ?? false } : { loggerInstance: options.loggerInstance }),
     ...(options.https === undefined ? {} : { https: options.https }),
+    // request.ip keys the failed-authentication limit and is the audit's client_ip: only the
+    // listed proxies may set it, or any client could forge its address (never `true`)
+    ...(options.trustProxy === undefined || options.trustProxy.length === 0 ? {} : { trustProxy: options.trustProxy }),
     bodyLimit: BODY_LIMIT,
     // names may be 253 characters; the default 100 would turn long ones into 404s
     routerOptions: { maxParamLength: 1024 },

@@ -1,9 +1,39 @@
+import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { StartupError } from './errors.js'
 
 const wholeNumber = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)
 const port = wholeNumber.pipe(z.number().max(65535, 'must be at most 65535'))
+
+/** An IP address, or a range in CIDR notation, as Fastify's trustProxy takes them. */
+function isAddressOrRange (entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
+}
+
+/** `true`, `*`, 0.0.0.0/0 or ::/0: every peer, so any client could forge its address. */
+function trustsEveryone (entry: string): boolean {
+  return /^(true|\*)$/i.test(entry) || (isAddressOrRange(entry) && /\/0+$/.test(entry))
+}
+
+/**
+ * The reverse proxies whose X-Forwarded-For is believed. Never "everyone": a client could then
+ * send any address and step around the failed-authentication limit and the audit log.
+ */
+const proxyList = z.string().transform((text, ctx) => {
+  const entries = text.split(',').map(entry => entry.trim()).filter(entry => entry !== '')
+  for (const entry of entries) {
+    if (trustsEveryone(entry)) {
+      ctx.addIssue({ code: 'custom', message: `must list the proxies' addresses (IPs or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8), not "${entry}": trusting every peer would let any client forge its address` })
+    } else if (!isAddressOrRange(entry)) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR range (list the proxies' addresses, comma-separated)` })
+    }
+  }
+  return entries
+})
 
 /** Every setting Trove reads from the environment; nothing else reads process.env. */
 const envSchema = z.object({
@@ -21,6 +51,7 @@ const envSchema = z.object({
   TROVE_RECOVERY_DAYS: wholeNumber.pipe(z.number().max(3650, 'must be at most 3650')).default(7),
   TROVE_RATE_LIMIT: wholeNumber.pipe(z.number().min(1, 'must be at least 1')).default(100),
   TROVE_AUTH_FAILURE_LIMIT: wholeNumber.pipe(z.number().min(1, 'must be at least 1')).default(30),
+  TROVE_TRUST_PROXY: proxyList.optional(),
   TROVE_AUDIT_READS: z.enum(['true', 'false'], { error: 'must be true or false' }).transform(v => v === 'true').default(true),
   TROVE_TLS_CERT_FILE: z.string().min(1).optional(),
   TROVE_TLS_KEY_FILE: z.string().min(1).optional(),
@@ -49,6 +80,8 @@ export interface Config {
   recoveryDays: number
   rateLimit: number
   authFailureLimit: number
+  /** proxies (IPs, CIDR ranges) whose X-Forwarded-For gives the client address; none when unset */
+  trustProxy?: string[]
   auditReads: boolean
   tls?: { certFile: string, keyFile: string }
   metricsToken?: string
@@ -84,6 +117,7 @@ export function loadConfig (env: Record<string, string | undefined> = process.en
     recoveryDays: e.TROVE_RECOVERY_DAYS,
     rateLimit: e.TROVE_RATE_LIMIT,
     authFailureLimit: e.TROVE_AUTH_FAILURE_LIMIT,
+    trustProxy: e.TROVE_TRUST_PROXY === undefined || e.TROVE_TRUST_PROXY.length === 0 ? undefined : e.TROVE_TRUST_PROXY,
     auditReads: e.TROVE_AUDIT_READS,
     tls: e.TROVE_TLS_CERT_FILE === undefined || e.TROVE_TLS_KEY_FILE === undefined
       ? undefined

@@ -119,6 +119,7 @@ export async function startServer (env: Record<string, string | undefined>): Pro
     recoveryDays: config.recoveryDays,
     rateLimit: config.rateLimit,
     authFailureLimit: config.authFailureLimit,
+    trustProxy: config.trustProxy,
     auditReads: config.auditReads,
     metricsToken: config.metricsToken,
     https

@@ -50,6 +50,33 @@ t.test('a bad setting is refused naming the variable', async t => {
   t.throws(() => loadConfig({ TROVE_PORT: '70000' }), /TROVE_PORT/)
 })
 
+t.test('TROVE_TRUST_PROXY lists the proxies to believe: none unless set', async t => {
+  t.equal(loadConfig({}).trustProxy, undefined, 'unset trusts no proxy')
+  t.equal(loadConfig({ TROVE_TRUST_PROXY: '' }).trustProxy, undefined, 'empty is unset')
+  t.same(loadConfig({ TROVE_TRUST_PROXY: '127.0.0.1,10.0.0.0/8,::1' }).trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1'])
+  t.same(loadConfig({ TROVE_TRUST_PROXY: ' 192.0.2.7 , fd00::/8, ' }).trustProxy, ['192.0.2.7', 'fd00::/8'], 'spaces and a trailing comma are allowed')
+  t.same(loadConfig({ TROVE_TRUST_PROXY: '172.16.0.0/12,2001:db8::/128,10.1.2.3/32' }).trustProxy, ['172.16.0.0/12', '2001:db8::/128', '10.1.2.3/32'])
+})
+
+t.test('TROVE_TRUST_PROXY refuses what is not an address or a CIDR range, naming the entry', async t => {
+  for (const bad of ['proxy.local', '10.0.0', '10.0.0.256', '10.0.0.0/33', '::1/129', '10.0.0.0/8/8', '10.0.0.0/', '10.0.0.0/a', 'loopback', '1', 'false']) {
+    t.throws(() => loadConfig({ TROVE_TRUST_PROXY: `127.0.0.1,${bad}` }), {
+      name: 'StartupError',
+      message: `invalid setting: TROVE_TRUST_PROXY "${bad}" is not an IP address or CIDR range (list the proxies' addresses, comma-separated)`
+    }, bad)
+  }
+  t.throws(() => loadConfig({ TROVE_TRUST_PROXY: 'a,b' }), { message: /TROVE_TRUST_PROXY "a" .*; TROVE_TRUST_PROXY "b" / }, 'every bad entry is named')
+})
+
+t.test('TROVE_TRUST_PROXY never trusts everyone: true, * or a /0 range asks for the proxy addresses', async t => {
+  for (const everyone of ['true', 'TRUE', '*', '0.0.0.0/0', '::/0', '10.0.0.1,true']) {
+    t.throws(() => loadConfig({ TROVE_TRUST_PROXY: everyone }), {
+      name: 'StartupError',
+      message: /^invalid setting: TROVE_TRUST_PROXY must list the proxies' addresses \(IPs or CIDR ranges, e\.g\. 127\.0\.0\.1,10\.0\.0\.0\/8\), not "[^"]+": trusting every peer would let any client forge its address$/
+    }, everyone)
+  }
+})
+
 t.test('empty values count as unset', async t => {
   t.equal(loadConfig({ TROVE_PORT: '', TROVE_MASTER_KEY: '' }).port, 8080)
 })

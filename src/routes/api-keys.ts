@@ -23,7 +23,9 @@ const CreateKeyBody = z.object({
   name: z.string({ error: 'name is required and must be a string' }).min(1, 'name must not be empty').max(100, 'name must be at most 100 characters')
     // a name is shown in lists, the audit log and terminals: a line break or a direction
     // override there could forge what looks like another entry
-    .refine(name => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(name), 'name must not hold control or formatting characters (line breaks, tabs, direction overrides)'),
+    .refine(name => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(name), 'name must not hold control or formatting characters (line breaks, tabs, direction overrides)')
+    // a lone surrogate is stored as U+FFFD: the row would then fail its grant MAC on first use
+    .refine(name => name.isWellFormed(), 'name must be valid Unicode text (it holds a lone surrogate)'),
   scopes: z.array(z.string({ error: 'each scope must be a string' }), { error: 'scopes must be an array of scope names' }).min(1, 'scopes must not be empty'),
   teams: z.array(z.string({ error: 'each team must be a team id' }), { error: 'teams must be an array of team ids' }).min(1, 'teams must not be empty; leave it out for all of yours').optional(),
   expires_at: z.string({ error: 'expires_at must be an ISO 8601 date-time' }).optional()

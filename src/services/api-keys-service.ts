@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto'
 import { eventFrom, type AuditLog } from '../audit/audit-log.js'
+import { createAuditHasher } from '../audit/chain.js'
 import { classifyApiKey, generateApiKey, grantIntact, grantMac, hashApiKey, randomBase62 } from '../crypto/api-keys.js'
 import type { Keyring } from '../crypto/keyring.js'
-import { AppError, errors } from '../errors.js'
+import { AppError, errors, StartupError } from '../errors.js'
 import type { ApiKeyRecord, Store } from '../store/store.js'
 import { parseDateTime } from './date-time.js'
 import { hasScope, SCOPES, type Principal, type Scope } from './principal.js'
@@ -40,20 +41,37 @@ export function prepareApiKey (keyring: Keyring, input: NewApiKey, now: Date): {
   return { key: generated.key, record }
 }
 
+/** Recorded, in the audit chain, by the one start that seals a database's key rows. */
+const API_KEYS_SEALED = 'API_KEYS_SEALED'
+
 /**
  * Upgrade of a database made before API key rows carried grant MACs: seals every row as it is
- * now and marks the keyring sealed, in one transaction; from then on a row without its MAC is
- * refused. Logged, because it trusts the rows as found: on a database that was not just
- * upgraded it means someone wrote back an old copy of the keyring's check value.
+ * now, marks the keyring sealed and records API_KEYS_SEALED, in one transaction; from then on a
+ * row without its MAC is refused. A sealed database whose check value says otherwise had it
+ * written back from an older copy, so that tampered rows would be sealed as found: refused, and
+ * undoing that needs the audit chain cut too. The warning names the upgrade for the operator.
+ * @throws StartupError when the rows were sealed before
  */
 export async function sealApiKeyGrants (store: Store, keyring: Keyring, log: { warn (obj: object, msg: string): void }): Promise<void> {
   const check = (await store.listKeyring()).find(record => record.purpose === 'check')
   /* c8 ignore next - unlockKeyring refuses a keyring without one */
   if (check === undefined) return
-  const sealed = await store.sealApiKeyGrants(check.wrapped, keyring.sealedGrantsCheck(new Date().toISOString()), key => grantMac(keyring.grantKey, key))
-  if (sealed !== undefined) {
+  // the upgrade's own audit entry is written before any request could set the hasher
+  store.setAuditHasher(createAuditHasher(keyring.auditKey))
+  const sealed = await store.sealApiKeyGrants({
+    expectedCheck: check.wrapped,
+    check: keyring.sealedGrantsCheck(new Date().toISOString()),
+    seal: key => grantMac(keyring.grantKey, key),
+    eventType: API_KEYS_SEALED,
+    audit: count => eventFrom(undefined, API_KEYS_SEALED, { detail: `${count} API key rows sealed with a MAC of what they grant (first start after the upgrade)` })
+  })
+  if (sealed === 'sealed_before') {
+    throw new StartupError('the keyring\'s check value says the API key rows are not sealed, but the audit log records that they were ' +
+      `(${API_KEYS_SEALED}): the check value was written back from an older copy of the database. Restore the database from a backup made since, and run \`trove audit verify\``)
+  }
+  if (sealed !== 'sealed_elsewhere') {
     log.warn({ keys: sealed }, 'API key rows now carry a MAC of what they grant (first start after the upgrade that added it): ' +
-      'a key whose row is changed outside Trove is refused from now on; the rows were taken as they stood, so if Trove was not just upgraded, compare `trove key list` with the audit log')
+      'a key whose row is changed outside Trove is refused from now on; the rows were taken as they stood')
   }
 }
 

@@ -91,6 +91,15 @@ export interface ApiKeyRecord {
   grantMac: Buffer | null
 }
 
+export interface ApiKeyGrantsUpgrade {
+  expectedCheck: Buffer
+  check: KeyringRecord
+  seal: (key: ApiKeyRecord) => Buffer
+  /** the event type the upgrade records, looked for first */
+  eventType: string
+  audit: (sealed: number) => AuditEvent
+}
+
 export interface SealedValue {
   term: number
   blob: Buffer
@@ -180,12 +189,13 @@ export interface Store {
   revokeApiKey (id: string, now: string, seal: (revoked: ApiKeyRecord) => Buffer, audit?: AuditEvent): Promise<ApiKeyRecord | undefined>
   /**
    * Upgrade of a database whose key rows have no grant MACs: in one transaction, gives every key
-   * row the MAC `seal` computes and replaces the keyring's check value `expectedCheck` with
-   * `check`, which marks the keyring sealed. Undefined, writing nothing, when the stored check
-   * value is no longer `expectedCheck` (another process sharing the store did it first); else how
-   * many rows it sealed.
+   * row the MAC `seal` computes, replaces the keyring's check value `expectedCheck` with `check`
+   * (which marks the keyring sealed) and records `audit(rows sealed)`. Writes nothing and answers
+   * 'sealed_elsewhere' when the stored check value is no longer `expectedCheck` (another process
+   * sharing the store did it first), or 'sealed_before' when the audit log already holds an event
+   * of `audit`'s type (the rows were sealed once: the check value was written back from an older copy).
    */
-  sealApiKeyGrants (expectedCheck: Buffer, check: KeyringRecord, seal: (key: ApiKeyRecord) => Buffer): Promise<number | undefined>
+  sealApiKeyGrants (upgrade: ApiKeyGrantsUpgrade): Promise<number | 'sealed_elsewhere' | 'sealed_before'>
   /** Writes batched last-used times in one transaction. */
   touchApiKeys (lastUsed: ReadonlyMap<string, string>): Promise<void>
 

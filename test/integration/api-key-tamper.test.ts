@@ -93,11 +93,16 @@ for (const store of STORES) {
 t.test('a backup is refused while a key row fails its check, and taken once that key is revoked', async t => {
   const s = await setup(t, 'sqlite')
   await s.rawSql('UPDATE api_keys SET expires_at = NULL WHERE id = ?', [s.expiring.id])
+  await s.rawSql('UPDATE api_keys SET name = ? WHERE id = ?', ['renamed', s.revoked.id])
   const refused = await s.call({ method: 'GET', url: '/v1/sys/backup' })
   t.equal(refused.statusCode, 500)
   t.match(refused.json(), { code: 'backup_failed', message: new RegExp(`integrity check.*${s.expiring.id}.*revoke`) })
+  t.match(refused.json().message, s.revoked.id, 'a key revoked before its row was changed is named too')
   await s.call({ method: 'DELETE', url: `/v1/api_keys/${s.expiring.id}` })
+  const again = await s.call({ method: 'DELETE', url: `/v1/api_keys/${s.revoked.id}` })
+  t.match(again.json(), { revoked: true, name: 'renamed' }, 'revoking it again seals it as it stands')
   t.equal((await s.call({ method: 'GET', url: '/v1/sys/backup' })).statusCode, 200)
+  t.equal(await s.status(s.revoked), 401, 'and it stays refused')
 })
 
 /** A Trove on a store of its own, opened and closed by the test (buildTestApp's closes once). */
@@ -132,10 +137,14 @@ async function storeFor (t: Test, store: typeof STORES[number]) {
  * on PostgreSQL): no column, no record of the migration, and the check value Trove wrote then,
  * `trove-check-v1` wrapped as src/crypto/keyring.ts wraps it.
  */
-async function makeItOld (s: Awaited<ReturnType<typeof storeFor>>, store: typeof STORES[number]): Promise<void> {
+async function oldCheckValue (s: Awaited<ReturnType<typeof storeFor>>): Promise<Buffer> {
   const sodium = await loadSodium()
   const kek = sodium.crypto_kdf_derive_from_key(32, 1, 'trovekek', readMasterKeyFile(join(s.options.dataDir, 'master.key'), 'the test key'))
-  const oldCheck = createCipher(sodium).seal(kek, 0, ['trove-keyring', 'check', 0], Buffer.from('trove-check-v1'))
+  return createCipher(sodium).seal(kek, 0, ['trove-keyring', 'check', 0], Buffer.from('trove-check-v1'))
+}
+
+async function makeItOld (s: Awaited<ReturnType<typeof storeFor>>, store: typeof STORES[number]): Promise<void> {
+  const oldCheck = await oldCheckValue(s)
   await s.raw('ALTER TABLE api_keys DROP COLUMN grant_mac')
   await s.raw('DELETE FROM schema_migrations WHERE version = ?', [store === 'postgres' ? 2 : 5])
   await s.raw('UPDATE keyring SET wrapped = ? WHERE purpose = \'check\'', [oldCheck])
@@ -157,6 +166,9 @@ for (const store of STORES) {
 
     const again = await s.start()
     t.same(again.warnings, [], 'a later start seals nothing')
+    const sealedEntries = (await again.call('GET', '/v1/audit_logs?event_type=API_KEYS_SEALED')).json().audit_logs
+    t.match(sealedEntries, [{ key_id: null, detail: '2 API key rows sealed with a MAC of what they grant (first start after the upgrade)' }],
+      'the upgrade is in the audit chain')
     await again.close()
 
     await s.raw(store === 'postgres' ? 'UPDATE api_keys SET scopes = \'["admin"]\'::jsonb WHERE id = ?' : 'UPDATE api_keys SET scopes = \'["admin"]\' WHERE id = ?', [reader.id])
@@ -164,6 +176,12 @@ for (const store of STORES) {
     t.equal((await tampered.call('GET', '/v1/api_keys', reader.key)).statusCode, 401, 'a row edited after the upgrade is refused')
     t.equal((await tampered.call('GET', '/v1/api_keys')).statusCode, 200, 'the admin key is not')
     await tampered.close()
+
+    // writing back the check value from before the upgrade would have the edited row sealed as found
+    await s.raw('UPDATE keyring SET wrapped = ? WHERE purpose = \'check\'', [await oldCheckValue(s)])
+    await t.rejects(s.start(), { name: 'StartupError', message: /check value was written back from an older copy/ }, 'refused: the audit log records the upgrade')
+    await s.raw('UPDATE api_keys SET grant_mac = NULL')
+    await t.rejects(s.start(), { name: 'StartupError' }, 'with the MACs cleared too')
   })
 }
 

@@ -98,6 +98,9 @@ t.test('a key can only grant scopes and teams it holds', async t => {
     t.equal(res.statusCode, 400, label)
     t.match(res.json(), { code: 'invalid_body', message: /control or formatting characters/ }, label)
   }
+  // JSON.stringify escapes it as \ud800, which parses back to a lone surrogate; stored, it would become U+FFFD
+  const lone = await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'half \ud800 pair', scopes: ['secrets:list'] } })
+  t.match({ status: lone.statusCode, body: lone.json() }, { status: 400, body: { code: 'invalid_body', message: /lone surrogate/ } }, 'a lone surrogate')
   t.equal((await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'CI déploiement 🚀', scopes: ['secrets:list'] } })).statusCode, 200, 'other Unicode is a fine name')
 })
 

@@ -477,7 +477,14 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
         // the row lock orders concurrent revokes: only the first one records it
         const row = (await rows<ApiKeyRow>(q, 'SELECT * FROM api_keys WHERE id = $1 FOR UPDATE', [id]))[0]
         if (row === undefined) return undefined
-        if (row.revoked_at !== null) return toApiKey(row)
+        if (row.revoked_at !== null) {
+          // revoked already: sealed again as it stands (the same MAC for an untouched row), so a
+          // row changed outside Trove while revoked stops failing the checks without gaining anything
+          const stored = toApiKey(row)
+          stored.grantMac = seal(stored)
+          await exec(q, 'UPDATE api_keys SET grant_mac = $1 WHERE id = $2', [stored.grantMac, id])
+          return stored
+        }
         const revoked = { ...toApiKey(row), revokedAt: now }
         revoked.grantMac = seal(revoked)
         await exec(q, 'UPDATE api_keys SET revoked_at = $1, grant_mac = $2 WHERE id = $3', [now, revoked.grantMac, id])
@@ -485,17 +492,20 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
         return revoked
       })
     },
-    async sealApiKeyGrants (expectedCheck, check, seal) {
+    async sealApiKeyGrants (upgrade) {
       return await transaction(async q => {
-        // with the keyring lock, a rekey by another process cannot swap the check value meanwhile
+        // with the keyring lock, processes starting together seal once, and a rekey by another
+        // process cannot swap the check value meanwhile
         await lockKeyring(q)
         const stored = (await rows<{ wrapped: Buffer }>(q, "SELECT wrapped FROM keyring WHERE purpose = 'check' AND term = 0 FOR UPDATE"))[0]
-        if (stored === undefined || !stored.wrapped.equals(expectedCheck)) return undefined
+        if (stored === undefined || !stored.wrapped.equals(upgrade.expectedCheck)) return 'sealed_elsewhere' as const
+        if ((await rows(q, 'SELECT 1 FROM audit_log WHERE event_type = $1 LIMIT 1', [upgrade.eventType])).length > 0) return 'sealed_before' as const
         const keys = (await rows<ApiKeyRow>(q, 'SELECT * FROM api_keys ORDER BY id FOR UPDATE')).map(toApiKey)
-        const macs = keys.map(key => seal(key))
+        const macs = keys.map(key => upgrade.seal(key))
         await exec(q, 'UPDATE api_keys k SET grant_mac = u.mac FROM unnest($1::text[], $2::bytea[]) AS u(id, mac) WHERE k.id = u.id',
           [keys.map(key => key.id), macs])
-        await exec(q, "UPDATE keyring SET wrapped = $1, created_at = $2 WHERE purpose = 'check' AND term = 0", [check.wrapped, check.createdAt])
+        await exec(q, "UPDATE keyring SET wrapped = $1, created_at = $2 WHERE purpose = 'check' AND term = 0", [upgrade.check.wrapped, upgrade.check.createdAt])
+        await appendAudit(q, [upgrade.audit(keys.length)])
         return keys.length
       })
     },

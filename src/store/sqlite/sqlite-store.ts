@@ -7,7 +7,7 @@ import {
 } from '../rows.js'
 import {
   VersionConflict,
-  type ApiKeyRecord, type ExpectedVersion, type InitialState, type SecretRecord, type SecretVersionRecord,
+  type ApiKeyGrantsUpgrade, type ApiKeyRecord, type ExpectedVersion, type InitialState, type SecretRecord, type SecretVersionRecord,
   type Store, type TeamRecord, type UpsertResult, type UpsertSecretInput
 } from '../store.js'
 import { openDatabase, type SqliteDatabase } from './db.js'
@@ -121,6 +121,7 @@ export function createSqliteStore (path: string): Store {
     revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ?, grant_mac = ? WHERE id = ? AND revoked_at IS NULL'),
     sealApiKey: db.prepare('UPDATE api_keys SET grant_mac = ? WHERE id = ?'),
     checkValue: db.prepare("SELECT wrapped FROM keyring WHERE purpose = 'check' AND term = 0").pluck(),
+    auditHasEvent: db.prepare('SELECT 1 FROM audit_log WHERE event_type = ? LIMIT 1').pluck(),
     replaceCheckValue: db.prepare("UPDATE keyring SET wrapped = ?, created_at = ? WHERE purpose = 'check' AND term = 0"),
     touchApiKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)'),
     teamInUse: db.prepare(`SELECT (SELECT count(*) FROM secrets WHERE team_kdf_id = @kdfId)
@@ -371,17 +372,23 @@ export function createSqliteStore (path: string): Store {
     if (row.revoked_at === null) {
       sql.revokeApiKey.run(now, seal({ ...toApiKey(row), revokedAt: now }), id)
       if (audit !== undefined) appendAudit([audit])
+    } else {
+      // revoked already: sealed again as it stands (the same MAC for an untouched row), so a row
+      // changed outside Trove while revoked stops failing the checks without gaining anything
+      sql.sealApiKey.run(seal(toApiKey(row)), id)
     }
     return toApiKey(sql.apiKeyById.get(id) as ApiKeyRow)
   })
 
-  const sealApiKeyGrants = db.transaction((expectedCheck: Buffer, check: KeyringRecord, seal: (key: ApiKeyRecord) => Buffer): number | undefined => {
+  const sealApiKeyGrants = db.transaction((upgrade: ApiKeyGrantsUpgrade): number | 'sealed_elsewhere' | 'sealed_before' => {
     const stored = sql.checkValue.get() as Buffer | undefined
-    if (stored === undefined || !stored.equals(expectedCheck)) return undefined
+    if (stored === undefined || !stored.equals(upgrade.expectedCheck)) return 'sealed_elsewhere'
+    if (sql.auditHasEvent.get(upgrade.eventType) !== undefined) return 'sealed_before'
     apiKeysByHash.clear()
     const keys = (sql.apiKeys.all() as ApiKeyRow[]).map(toApiKey)
-    for (const key of keys) sql.sealApiKey.run(seal(key), key.id)
-    sql.replaceCheckValue.run(check.wrapped, check.createdAt)
+    for (const key of keys) sql.sealApiKey.run(upgrade.seal(key), key.id)
+    sql.replaceCheckValue.run(upgrade.check.wrapped, upgrade.check.createdAt)
+    appendAudit([upgrade.audit(keys.length)])
     return keys.length
   })
 
@@ -419,7 +426,7 @@ export function createSqliteStore (path: string): Store {
     },
     async listApiKeys () { return (sql.apiKeys.all() as ApiKeyRow[]).map(toApiKey) },
     async revokeApiKey (id, now, seal, audit) { return revoke.immediate(id, now, seal, audit) },
-    async sealApiKeyGrants (expectedCheck, check, seal) { return sealApiKeyGrants.immediate(expectedCheck, check, seal) },
+    async sealApiKeyGrants (upgrade) { return sealApiKeyGrants.immediate(upgrade) },
     async touchApiKeys (lastUsed) {
       if (lastUsed.size === 0) return
       db.transaction(() => {

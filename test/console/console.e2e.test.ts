@@ -363,6 +363,18 @@ async function run (): Promise<void> {
     await nav('Trash').click()
     await see('The trash is empty.')
     await fits('trash')
+
+    // just above the card layout the keys table (nine columns) is wider than the window: it
+    // scrolls in its own box, and the page does not
+    await page.setViewportSize({ width: 760, height: 800 })
+    await nav('API keys').click()
+    await page.getByRole('row', { name: /ci-deploy/ }).waitFor()
+    await fits('keys at 760 px')
+    const box = await inPage("(b => ({ scroll: b.scrollWidth, client: b.clientWidth }))(document.querySelector('.table-scroll'))") as { scroll: number, client: number }
+    t.ok(box.scroll > box.client, `the table scrolls in its box (${box.scroll} > ${box.client})`)
+    await nav('Audit log').click()
+    await page.getByRole('row', { name: /KEY_REVOKED/ }).waitFor()
+    await fits('audit at 760 px')
     await page.setViewportSize(DESKTOP)
   })
 

@@ -93,27 +93,29 @@ export function AuditPage () {
       {entries !== undefined && (entries.length === 0
         ? <p class='empty'>No entries match.</p>
         : (
-          <table class='list audit'>
-            <caption class='visually-hidden'>Audit log entries, newest first</caption>
-            <thead>
-              <tr><th scope='col'>#</th><th scope='col'>Time</th><th scope='col'>Event</th><th scope='col'>Outcome</th><th scope='col'>Key</th><th scope='col'>Team</th><th scope='col'>Secret</th><th scope='col'>Detail</th><th scope='col'>Address</th></tr>
-            </thead>
-            <tbody>
-              {entries.map(entry => (
-                <tr key={entry.id} class={entry.outcome === 'success' ? undefined : 'refused'}>
-                  <td data-label='#'>{entry.id}</td>
-                  <td data-label='Time'><Time iso={entry.created_at} /></td>
-                  <th scope='row' data-label='Event'>{entry.event_type}</th>
-                  <td data-label='Outcome'>{entry.outcome}</td>
-                  <td data-label='Key'><code>{entry.key_id ?? '–'}</code></td>
-                  <td data-label='Team'>{entry.team_name ?? '–'}</td>
-                  <td class='name' data-label='Secret'>{entry.secret_name ?? '–'}</td>
-                  <td data-label='Detail' class='detail'>{entry.detail ?? ''}</td>
-                  <td data-label='Address'>{entry.client_ip ?? '–'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div class='table-scroll'>
+            <table class='list audit'>
+              <caption class='visually-hidden'>Audit log entries, newest first</caption>
+              <thead>
+                <tr><th scope='col'>#</th><th scope='col'>Time</th><th scope='col'>Event</th><th scope='col'>Outcome</th><th scope='col'>Key</th><th scope='col'>Team</th><th scope='col'>Secret</th><th scope='col'>Detail</th><th scope='col'>Address</th></tr>
+              </thead>
+              <tbody>
+                {entries.map(entry => (
+                  <tr key={entry.id} class={entry.outcome === 'success' ? undefined : 'refused'}>
+                    <td data-label='#'>{entry.id}</td>
+                    <td data-label='Time'><Time iso={entry.created_at} /></td>
+                    <th scope='row' data-label='Event'>{entry.event_type}</th>
+                    <td data-label='Outcome'>{entry.outcome}</td>
+                    <td data-label='Key'><code>{entry.key_id ?? '–'}</code></td>
+                    <td data-label='Team'>{entry.team_name ?? '–'}</td>
+                    <td class='name' data-label='Secret'>{entry.secret_name ?? '–'}</td>
+                    <td data-label='Detail' class='detail'>{entry.detail ?? ''}</td>
+                    <td data-label='Address'>{entry.client_ip ?? '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           ))}
       {cursor !== null && entries !== undefined && (
         <p><button type='button' disabled={busy} onClick={() => { fetchPage(filters, cursor) }}>Load older entries</button></p>

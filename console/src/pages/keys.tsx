@@ -53,33 +53,35 @@ export function KeysPage () {
       <ErrorNote message={error} />
       {keys === undefined && error === undefined && <Loading what='API keys' />}
       {keys !== undefined && (
-        <table class='list'>
-          <caption class='visually-hidden'>API keys, oldest first</caption>
-          <thead>
-            <tr><th scope='col'>Name</th><th scope='col'>ID</th><th scope='col'>Scopes</th><th scope='col'>Teams</th><th scope='col'>Created</th><th scope='col'>Last used</th><th scope='col'>Expires</th><th scope='col'>Status</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr>
-          </thead>
-          <tbody>
-            {keys.map(k => (
-              <tr key={k.id} class={k.revoked ? 'revoked' : undefined}>
-                <th scope='row' class='name' data-label='Name'>{k.name}</th>
-                <td data-label='ID'><code>{k.id}</code></td>
-                <td data-label='Scopes'>{k.scopes.join(', ')}</td>
-                <td data-label='Teams'>{k.teams === null ? 'all teams' : k.teams.map(teamNameOf).join(', ')}</td>
-                <td data-label='Created'><Time iso={k.created_at} /></td>
-                <td data-label='Last used'><Time iso={k.last_used_at} /></td>
-                <td data-label='Expires'>{k.expires_at === null ? 'never' : <Time iso={k.expires_at} />}</td>
-                <td data-label='Status'>{k.revoked ? <span>revoked <Time iso={k.revoked_at} /></span> : expired(k) ? 'expired' : 'active'}</td>
-                <td data-label='Action'>
-                  {!k.revoked && (
-                    <button type='button' class='danger' onClick={() => setRevoking(k)}>
-                      Revoke<span class='visually-hidden'> key {k.name} ({k.id})</span>
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div class='table-scroll'>
+          <table class='list'>
+            <caption class='visually-hidden'>API keys, oldest first</caption>
+            <thead>
+              <tr><th scope='col'>Name</th><th scope='col'>ID</th><th scope='col'>Scopes</th><th scope='col'>Teams</th><th scope='col'>Created</th><th scope='col'>Last used</th><th scope='col'>Expires</th><th scope='col'>Status</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr>
+            </thead>
+            <tbody>
+              {keys.map(k => (
+                <tr key={k.id} class={k.revoked ? 'revoked' : undefined}>
+                  <th scope='row' class='name' data-label='Name'>{k.name}</th>
+                  <td data-label='ID'><code>{k.id}</code></td>
+                  <td data-label='Scopes'>{k.scopes.join(', ')}</td>
+                  <td data-label='Teams'>{k.teams === null ? 'all teams' : k.teams.map(teamNameOf).join(', ')}</td>
+                  <td data-label='Created'><Time iso={k.created_at} /></td>
+                  <td data-label='Last used'><Time iso={k.last_used_at} /></td>
+                  <td data-label='Expires'>{k.expires_at === null ? 'never' : <Time iso={k.expires_at} />}</td>
+                  <td data-label='Status'>{k.revoked ? <span>revoked <Time iso={k.revoked_at} /></span> : expired(k) ? 'expired' : 'active'}</td>
+                  <td data-label='Action'>
+                    {!k.revoked && (
+                      <button type='button' class='danger' onClick={() => setRevoking(k)}>
+                        Revoke<span class='visually-hidden'> key {k.name} ({k.id})</span>
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {revoking !== undefined && (
         <ConfirmDialog

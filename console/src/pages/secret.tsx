@@ -135,27 +135,29 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
         {versions === undefined
           ? <Loading what='versions' />
           : (
-            <table class='list'>
-              <caption class='visually-hidden'>Kept versions of {secret.name}, newest first</caption>
-              <thead><tr><th scope='col'>Version</th><th scope='col'>Stored</th><th scope='col'>By key</th><th scope='col'>Fingerprint</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr></thead>
-              <tbody>
-                {versions.map(v => (
-                  <tr key={v.version}>
-                    <th scope='row' data-label='Version'><span>{v.version}{v.current && <span class='badge'>current</span>}</span></th>
-                    <td data-label='Stored'><Time iso={v.created_at} /></td>
-                    <td data-label='By key'><code>{v.created_by ?? 'unknown'}</code></td>
-                    <td data-label='Fingerprint'><code>{v.fingerprint}</code></td>
-                    <td data-label='Action'>
-                      {!v.current && (
-                        <button type='button' disabled={busy} onClick={() => { rollback(v.version) }}>
-                          Roll back to version {v.version}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div class='table-scroll'>
+              <table class='list'>
+                <caption class='visually-hidden'>Kept versions of {secret.name}, newest first</caption>
+                <thead><tr><th scope='col'>Version</th><th scope='col'>Stored</th><th scope='col'>By key</th><th scope='col'>Fingerprint</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr></thead>
+                <tbody>
+                  {versions.map(v => (
+                    <tr key={v.version}>
+                      <th scope='row' data-label='Version'><span>{v.version}{v.current && <span class='badge'>current</span>}</span></th>
+                      <td data-label='Stored'><Time iso={v.created_at} /></td>
+                      <td data-label='By key'><code>{v.created_by ?? 'unknown'}</code></td>
+                      <td data-label='Fingerprint'><code>{v.fingerprint}</code></td>
+                      <td data-label='Action'>
+                        {!v.current && (
+                          <button type='button' disabled={busy} onClick={() => { rollback(v.version) }}>
+                            Roll back to version {v.version}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
             )}
       </section>
 

@@ -44,24 +44,26 @@ export function SecretsPage () {
         shown.length === 0
           ? <p class='empty'>{secrets?.length === 0 ? 'No secrets yet. Add one with "Add secret".' : 'No secret matches the filter.'}</p>
           : (
-            <table class='list'>
-              <caption class='visually-hidden'>Secrets, {shown.length} shown</caption>
-              <thead>
-                <tr><th scope='col'>Name</th><th scope='col'>Team</th><th scope='col'>Version</th><th scope='col'>Fingerprint</th><th scope='col'>Created</th><th scope='col'>Updated</th></tr>
-              </thead>
-              <tbody>
-                {shown.map(s => (
-                  <tr key={s.id}>
-                    <th scope='row' class='name' data-label='Name'><a href={secretHref(teamIdOf(s.team_name), s.name)}>{s.name}</a></th>
-                    <td data-label='Team'>{s.team_name}</td>
-                    <td data-label='Version'>{s.version}</td>
-                    <td data-label='Fingerprint'><code>{s.fingerprint}</code></td>
-                    <td data-label='Created'><Time iso={s.created_at} /></td>
-                    <td data-label='Updated'><Time iso={s.updated_at} /></td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div class='table-scroll'>
+              <table class='list'>
+                <caption class='visually-hidden'>Secrets, {shown.length} shown</caption>
+                <thead>
+                  <tr><th scope='col'>Name</th><th scope='col'>Team</th><th scope='col'>Version</th><th scope='col'>Fingerprint</th><th scope='col'>Created</th><th scope='col'>Updated</th></tr>
+                </thead>
+                <tbody>
+                  {shown.map(s => (
+                    <tr key={s.id}>
+                      <th scope='row' class='name' data-label='Name'><a href={secretHref(teamIdOf(s.team_name), s.name)}>{s.name}</a></th>
+                      <td data-label='Team'>{s.team_name}</td>
+                      <td data-label='Version'>{s.version}</td>
+                      <td data-label='Fingerprint'><code>{s.fingerprint}</code></td>
+                      <td data-label='Created'><Time iso={s.created_at} /></td>
+                      <td data-label='Updated'><Time iso={s.updated_at} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
             )
       )}
     </>

@@ -46,29 +46,31 @@ export function TrashPage () {
       {trashed !== undefined && (trashed.length === 0
         ? <p class='empty'>The trash is empty.</p>
         : (
-          <table class='list'>
-            <caption class='visually-hidden'>Deleted secrets, most recent first</caption>
-            <thead>
-              <tr><th scope='col'>Name</th><th scope='col'>Team</th><th scope='col'>Deleted</th><th scope='col'>Restorable until</th><th scope='col'>Version</th><th scope='col'>Fingerprint</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr>
-            </thead>
-            <tbody>
-              {trashed.map(item => (
-                <tr key={`${item.id}-${item.deleted_at}`}>
-                  <th scope='row' class='name' data-label='Name'>{item.name}</th>
-                  <td data-label='Team'>{item.team_name}</td>
-                  <td data-label='Deleted'><Time iso={item.deleted_at} /></td>
-                  <td data-label='Restorable until'><Time iso={item.purge_at} /></td>
-                  <td data-label='Version'>{item.version}</td>
-                  <td data-label='Fingerprint'><code>{item.fingerprint}</code></td>
-                  <td data-label='Action'>
-                    <button type='button' disabled={busy} onClick={() => { restore(item) }}>
-                      Restore<span class='visually-hidden'> {item.name}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <div class='table-scroll'>
+            <table class='list'>
+              <caption class='visually-hidden'>Deleted secrets, most recent first</caption>
+              <thead>
+                <tr><th scope='col'>Name</th><th scope='col'>Team</th><th scope='col'>Deleted</th><th scope='col'>Restorable until</th><th scope='col'>Version</th><th scope='col'>Fingerprint</th><th scope='col'><span class='visually-hidden'>Action</span></th></tr>
+              </thead>
+              <tbody>
+                {trashed.map(item => (
+                  <tr key={`${item.id}-${item.deleted_at}`}>
+                    <th scope='row' class='name' data-label='Name'>{item.name}</th>
+                    <td data-label='Team'>{item.team_name}</td>
+                    <td data-label='Deleted'><Time iso={item.deleted_at} /></td>
+                    <td data-label='Restorable until'><Time iso={item.purge_at} /></td>
+                    <td data-label='Version'>{item.version}</td>
+                    <td data-label='Fingerprint'><code>{item.fingerprint}</code></td>
+                    <td data-label='Action'>
+                      <button type='button' disabled={busy} onClick={() => { restore(item) }}>
+                        Restore<span class='visually-hidden'> {item.name}</span>
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
           ))}
     </>
   )

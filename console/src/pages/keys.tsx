@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks'
+import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks'
 import { messageOf, SCOPES, type ApiKey, type CreatedApiKey } from '../api'
 import { ConfirmDialog, CopyButton, ErrorNote, Loading, StatusNote, Time } from '../components'
 import { useSession } from '../session'
@@ -23,6 +23,11 @@ export function KeysPage () {
     }
   }, [api])
   useEffect(() => { load() }, [load])
+  // the new key takes the focus (its field selects it on focus), so it can be copied at once;
+  // once hidden, the focus goes back to the page's heading rather than to nowhere
+  useLayoutEffect(() => {
+    if (created !== undefined) document.getElementById('created-key')?.focus()
+  }, [created])
 
   return (
     <>
@@ -38,7 +43,13 @@ export function KeysPage () {
           </div>
           <div class='actions'>
             <CopyButton text={created.key} label='Copy key' />
-            <button type='button' onClick={() => setCreated(undefined)}>I have stored it: hide the key</button>
+            <button
+              type='button' onClick={() => {
+                setCreated(undefined)
+                document.querySelector<HTMLElement>('main h1')?.focus()
+              }}
+            >I have stored it: hide the key
+            </button>
           </div>
         </section>
       )}

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useState } from 'preact/hooks'
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, messageOf, type Secret, type SecretVersion } from '../api'
 import { ConfirmDialog, CopyButton, ErrorNote, Loading, StatusNote, Time, ValueField } from '../components'
 import { navigate, useSession } from '../session'
@@ -34,6 +34,13 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
     }
   }, [api, team, name])
   useEffect(() => { load() }, [load])
+  // when the edit form closes (saved or cancelled) the focus goes back to the button that opened
+  // it, not to nowhere
+  const wasEditing = useRef(false)
+  useLayoutEffect(() => {
+    if (wasEditing.current && !editing) document.getElementById('edit-button')?.focus()
+    wasEditing.current = editing
+  }, [editing])
 
   const conflictOr = (err: unknown): string =>
     err instanceof ApiError && err.code === 'version_mismatch'
@@ -113,7 +120,7 @@ export function SecretPage ({ team, name }: { team: string, name: string }) {
             </>
             )}
         <ErrorNote message={revealError} />
-        {!editing && <p><button type='button' onClick={() => setEditing(true)}>Edit value</button></p>}
+        {!editing && <p><button type='button' id='edit-button' onClick={() => setEditing(true)}>Edit value</button></p>}
         {editing && (
           <EditValue
             secret={secret} team={team} onConflict={load} onDone={async message => {

@@ -466,6 +466,12 @@ async function run (): Promise<void> {
     await page.getByLabel('API key').fill(key)
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.getByRole('row', { name: /hf_access_token/ }).waitFor()
+    // a key without audit:read: the audit page says so once, not once for the list and once for the chain check
+    await nav('Audit log').click()
+    await heading('Audit log').waitFor()
+    await see(/lacks the "audit:read" scope/)
+    t.equal(await page.getByText(/lacks the "audit:read" scope/).count(), 1, 'the missing scope is reported once')
+    t.equal(await page.getByRole('heading', { name: 'Hash chain check' }).count(), 0, 'no chain check it cannot run')
     await api('DELETE', `/v1/api_keys/${String(other.body.id)}`)
     await nav('Trash').click()
     await heading('Sign in to Trove').waitFor()

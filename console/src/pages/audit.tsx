@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
-import { AUDIT_EVENT_TYPES, messageOf, type AuditEntry, type AuditFilters, type AuditVerification } from '../api'
+import { ApiError, AUDIT_EVENT_TYPES, messageOf, type AuditEntry, type AuditFilters, type AuditVerification } from '../api'
 import { ErrorNote, Loading, Time } from '../components'
 import { useSession } from '../session'
 import { localToIso } from '../util'
@@ -130,6 +130,8 @@ function ChainCheck () {
   const [result, setResult] = useState<AuditVerification>()
   const [error, setError] = useState<string>()
   const [busy, setBusy] = useState(false)
+  // a key without audit:read: the list above the entries says so already, once is enough
+  const [withoutScope, setWithoutScope] = useState(false)
 
   const check = useCallback(async () => {
     setBusy(true)
@@ -139,11 +141,13 @@ function ChainCheck () {
     } catch (err) {
       setResult(undefined)
       setError(messageOf(err))
+      setWithoutScope(err instanceof ApiError && err.code === 'insufficient_scope')
     }
     setBusy(false)
   }, [api])
   useEffect(() => { check() }, [check])
 
+  if (withoutScope) return null
   return (
     <section class={`card chain ${result === undefined ? '' : result.valid ? 'chain-ok' : 'chain-bad'}`} aria-labelledby='chain-title' aria-live='polite'>
       <h2 id='chain-title'>Hash chain check</h2>

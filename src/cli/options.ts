@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander'
 import { parseDateTime } from '../services/date-time.js'
+import { secretNameProblem } from '../services/names.js'
 import { TroveClient } from './client.js'
 
 /**
@@ -61,6 +62,13 @@ export function positiveInteger (text: string): number {
 /** argParser for a date-time option: checked here, so a bad one is a usage error (exit 2). */
 export function dateTime (text: string): string {
   if (Number.isNaN(parseDateTime(text))) throw new InvalidArgumentError('must be an ISO 8601 date or date-time, e.g. 2026-11-27 or 2026-11-27T08:00:00Z')
+  return text
+}
+
+/** argParser for a secret name: one the server would refuse is a usage error (exit 2), before any request. */
+export function secretName (text: string): string {
+  const problem = secretNameProblem(text)
+  if (problem !== undefined) throw new InvalidArgumentError(problem)
   return text
 }
 

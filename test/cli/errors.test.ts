@@ -11,6 +11,8 @@ t.test('usage errors exit 2 with the problem on stderr; help exits 0', async t =
     ['a URL that is not one', ['secret', 'list', '--url', 'not a url'], /^trove: TROVE_URL \(or --url\) is not a URL: not a url\n$/],
     ['a date that is not one', ['audit', 'list', '--since', 'yesterday'], /argument 'yesterday' is invalid\. must be an ISO 8601 date or date-time/],
     ['a day the month does not have', ['audit', 'list', '--until', '2026-02-30'], /argument '2026-02-30' is invalid/],
+    ['a secret name the server would refuse', ['secret', 'get', 'bad name!'], /value 'bad name!' is invalid for argument 'name'\. a secret name may hold only letters, digits/],
+    ['a secret name that is a path step', ['secret', 'set', '..', '--value', 'v'], /value '\.\.' is invalid for argument 'name'\. "\.\." is not a valid secret name/],
     ['an expiry that is not a date', ['key', 'create', '--name', 'x', '--scope', 'secrets:list', '--expires-at', 'next week'], /argument 'next week' is invalid/]
   ]
   for (const [what, args, stderr] of cases) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import type { Secret } from '../../api-shapes.js'
 import { readSecretValue } from '../input.js'
-import { clientOf, optionsOf, positiveInteger, type TeamOption, withCommon, withTeam } from '../options.js'
+import { clientOf, optionsOf, positiveInteger, secretName, type TeamOption, withCommon, withTeam } from '../options.js'
 import { out, printJson, printTable, when } from '../output.js'
 
 interface Version {
@@ -28,7 +28,7 @@ export function registerSecretCommands (program: Command): void {
 
   withTeam(withCommon(secret.command('set')))
     .description('create or replace a secret; the value comes from --value, else stdin (one trailing newline removed), else a hidden prompt')
-    .argument('<name>', 'secret name (letters, digits, - . _)')
+    .argument('<name>', 'secret name (letters, digits, - . _)', secretName)
     .option('--value <value>', 'the value (visible in shell history and `ps`: prefer stdin)')
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = optionsOf<TeamOption & { value?: string }>(command)
@@ -56,7 +56,7 @@ export function registerSecretCommands (program: Command): void {
 
   withTeam(withCommon(secret.command('get')))
     .description('print a secret\'s value exactly as stored (a newline is added only on a terminal)')
-    .argument('<name>', 'secret name')
+    .argument('<name>', 'secret name', secretName)
     .option('--version <n>', 'an older version', positiveInteger)
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = optionsOf<TeamOption & { version?: number }>(command)
@@ -70,7 +70,7 @@ export function registerSecretCommands (program: Command): void {
 
   withTeam(withCommon(secret.command('delete')))
     .description('delete a secret (it waits in the trash; see `trove secret restore`)')
-    .argument('<name>', 'secret name')
+    .argument('<name>', 'secret name', secretName)
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = optionsOf<TeamOption>(command)
       const client = clientOf(command)
@@ -81,7 +81,7 @@ export function registerSecretCommands (program: Command): void {
 
   withTeam(withCommon(secret.command('history')))
     .description('list a secret\'s versions, newest first (fingerprints compare values without showing them)')
-    .argument('<name>', 'secret name')
+    .argument('<name>', 'secret name', secretName)
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = optionsOf<TeamOption>(command)
       const client = clientOf(command)
@@ -94,7 +94,7 @@ export function registerSecretCommands (program: Command): void {
 
   withTeam(withCommon(secret.command('rollback')))
     .description('make an older version\'s value current again (as a new version)')
-    .argument('<name>', 'secret name')
+    .argument('<name>', 'secret name', secretName)
     .requiredOption('--version <n>', 'the version whose value to bring back', positiveInteger)
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = optionsOf<TeamOption & { version: number }>(command)
@@ -106,7 +106,7 @@ export function registerSecretCommands (program: Command): void {
 
   withTeam(withCommon(secret.command('restore')))
     .description('bring a deleted secret back from the trash, with its history')
-    .argument('<name>', 'secret name')
+    .argument('<name>', 'secret name', secretName)
     .action(async (name: string, _options: unknown, command: Command) => {
       const options = optionsOf<TeamOption>(command)
       const client = clientOf(command)

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createCipher } from '../crypto/cipher.js'
 import { unlockKeyring } from '../crypto/keyring.js'
@@ -54,6 +54,9 @@ export async function restoreBackup (options: RestoreOptions): Promise<RestoreRe
   rmSync(staging, { force: true })
   try {
     copyFileSync(options.file, staging)
+    // the copy keeps the backup file's mode; the database (and the WAL SQLite makes with its
+    // mode) is for its owner only, as every file Trove creates
+    chmodSync(staging, 0o600)
     const store = createSqliteStore(staging)
     try {
       const problems = await store.checkIntegrity()

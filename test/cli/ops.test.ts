@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
@@ -66,9 +66,11 @@ t.test('backup, restore, rotate and rekey from the command line', async t => {
   t.equal(r.code, 1)
   t.match(r.stderr, /^trove: .*cut-short\.db is damaged \(SQLite: .*\); it cannot be restored\n$/)
   t.notOk(existsSync(target), 'nothing left behind')
+  chmodSync(join(dir, 'backup.db'), 0o644)
   r = await runCli(['restore', join(dir, 'backup.db'), '--data-dir', target, '--master-key-file', join(data, 'master.key')])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^Restored .* 50 stored values checked/)
+  t.equal(statSync(join(target, 'trove.db')).mode & 0o777, 0o600, 'readable by its owner only, whatever the backup file\'s mode')
   r = await runCli(['restore', join(dir, 'backup.db'), '--data-dir', target, '--master-key-file', join(data, 'master.key')])
   t.equal(r.code, 1, 'never over an existing database')
   const restored = await startTrove({ TROVE_DATA_DIR: target, TROVE_MASTER_KEY_FILE: join(data, 'master.key') })

@@ -93,14 +93,20 @@ for (const store of STORES) {
 t.test('a backup is refused while a key row fails its check, and taken once that key is revoked', async t => {
   const s = await setup(t, 'sqlite')
   await s.rawSql('UPDATE api_keys SET expires_at = NULL WHERE id = ?', [s.expiring.id])
-  await s.rawSql('UPDATE api_keys SET name = ? WHERE id = ?', ['renamed', s.revoked.id])
+  await s.rawSql('UPDATE api_keys SET name = ?, revoked_at = ? WHERE id = ?', ['renamed', 'not a time', s.revoked.id])
   const refused = await s.call({ method: 'GET', url: '/v1/sys/backup' })
   t.equal(refused.statusCode, 500)
   t.match(refused.json(), { code: 'backup_failed', message: new RegExp(`integrity check.*${s.expiring.id}.*revoke`) })
   t.match(refused.json().message, s.revoked.id, 'a key revoked before its row was changed is named too')
   await s.call({ method: 'DELETE', url: `/v1/api_keys/${s.expiring.id}` })
   const again = await s.call({ method: 'DELETE', url: `/v1/api_keys/${s.revoked.id}` })
-  t.match(again.json(), { revoked: true, name: 'renamed' }, 'revoking it again seals it as it stands')
+  t.match(again.json(), { revoked: true, name: 'renamed', revoked_at: /^\d{4}-\d\d-\d\dT/ }, 'revoking it again revokes it now, with a real time')
+  const revocations = (await s.call({ method: 'GET', url: '/v1/audit_logs?event_type=KEY_REVOKED' })).json().audit_logs
+  t.equal(revocations.filter((e: { detail: string }) => e.detail.includes(s.revoked.id)).length, 2, 'and records it')
+  const untouched = await s.call({ method: 'DELETE', url: `/v1/api_keys/${s.expiring.id}` })
+  t.equal(untouched.statusCode, 200)
+  t.equal((await s.call({ method: 'GET', url: '/v1/audit_logs?event_type=KEY_REVOKED' })).json().audit_logs.length, revocations.length,
+    'revoking an intact revoked key again records nothing')
   t.equal((await s.call({ method: 'GET', url: '/v1/sys/backup' })).statusCode, 200)
   t.equal(await s.status(s.revoked), 401, 'and it stays refused')
 })

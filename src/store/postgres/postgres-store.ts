@@ -477,15 +477,11 @@ export async function createPostgresStore (url: string, options: PostgresStoreOp
         // the row lock orders concurrent revokes: only the first one records it
         const row = (await rows<ApiKeyRow>(q, 'SELECT * FROM api_keys WHERE id = $1 FOR UPDATE', [id]))[0]
         if (row === undefined) return undefined
-        if (row.revoked_at !== null) {
-          // revoked already: sealed again as it stands (the same MAC for an untouched row), so a
-          // row changed outside Trove while revoked stops failing the checks without gaining anything
-          const stored = toApiKey(row)
-          stored.grantMac = seal(stored)
-          await exec(q, 'UPDATE api_keys SET grant_mac = $1 WHERE id = $2', [stored.grantMac, id])
-          return stored
-        }
-        const revoked = { ...toApiKey(row), revokedAt: now }
+        const stored = toApiKey(row)
+        // revoked already, and intact: nothing to do. A revoked row changed outside Trove (its
+        // MAC fails) is revoked again, now: resealed with a real revocation time, and recorded.
+        if (row.revoked_at !== null && row.grant_mac !== null && row.grant_mac.equals(seal(stored))) return stored
+        const revoked = { ...stored, revokedAt: now }
         revoked.grantMac = seal(revoked)
         await exec(q, 'UPDATE api_keys SET revoked_at = $1, grant_mac = $2 WHERE id = $3', [now, revoked.grantMac, id])
         if (audit !== undefined) await appendAudit(q, [audit])

@@ -118,8 +118,8 @@ export function createSqliteStore (path: string): Store {
     ping: db.prepare('SELECT 1').pluck(),
     apiKeyById: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
     apiKeys: db.prepare('SELECT * FROM api_keys ORDER BY created_at, id'),
-    revokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ?, grant_mac = ? WHERE id = ? AND revoked_at IS NULL'),
     sealApiKey: db.prepare('UPDATE api_keys SET grant_mac = ? WHERE id = ?'),
+    forceRevokeApiKey: db.prepare('UPDATE api_keys SET revoked_at = ?, grant_mac = ? WHERE id = ?'),
     checkValue: db.prepare("SELECT wrapped FROM keyring WHERE purpose = 'check' AND term = 0").pluck(),
     auditHasEvent: db.prepare('SELECT 1 FROM audit_log WHERE event_type = ? LIMIT 1').pluck(),
     replaceCheckValue: db.prepare("UPDATE keyring SET wrapped = ?, created_at = ? WHERE purpose = 'check' AND term = 0"),
@@ -369,14 +369,12 @@ export function createSqliteStore (path: string): Store {
     const row = sql.apiKeyById.get(id) as ApiKeyRow | undefined
     if (row === undefined) return undefined
     apiKeysByHash.clear()
-    if (row.revoked_at === null) {
-      sql.revokeApiKey.run(now, seal({ ...toApiKey(row), revokedAt: now }), id)
-      if (audit !== undefined) appendAudit([audit])
-    } else {
-      // revoked already: sealed again as it stands (the same MAC for an untouched row), so a row
-      // changed outside Trove while revoked stops failing the checks without gaining anything
-      sql.sealApiKey.run(seal(toApiKey(row)), id)
-    }
+    const stored = toApiKey(row)
+    // revoked already, and intact: nothing to do. A revoked row changed outside Trove (its MAC
+    // fails) is revoked again, now: resealed with a real revocation time, and recorded.
+    if (row.revoked_at !== null && row.grant_mac !== null && row.grant_mac.equals(seal(stored))) return stored
+    sql.forceRevokeApiKey.run(now, seal({ ...stored, revokedAt: now }), id)
+    if (audit !== undefined) appendAudit([audit])
     return toApiKey(sql.apiKeyById.get(id) as ApiKeyRow)
   })
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { IntegrityError, MasterKeyChanged, StartupError } from '../errors.js'
+import { AppError, IntegrityError, MasterKeyChanged, StartupError } from '../errors.js'
 import type { Cipher } from './cipher.js'
 import type { Sodium } from './sodium.js'
 
@@ -254,6 +254,10 @@ export function unlockKeyring (
       const checkPlaintext = storedCheck === undefined ? undefined : openCheck(cipher, currentKek, storedCheck)
       if (checkPlaintext === undefined) throw new MasterKeyChanged()
       const newKek = deriveKek(sodium, newMasterKey)
+      // the key in use already: a rekey to it would change nothing, yet say the old key is gone
+      if (Buffer.from(newKek).equals(Buffer.from(currentKek))) {
+        throw new AppError(400, 'invalid_master_key', 'the new master key is the one this store is already wrapped under: nothing to change')
+      }
       const rewrapped = stored.map(record => {
         const material = record.purpose === 'check' ? Buffer.from(checkPlaintext) : open(record)
         return { ...wrap(cipher, newKek, record.purpose, record.term, material, record.createdAt), state: record.state, createdAt: now }

@@ -85,6 +85,10 @@ t.test('rekey: the keyring moves to a new master key; the old one stops working'
   const refused = await app2.inject({ method: 'POST', url: '/v1/sys/rekey', payload: { new_master_key_file: loose }, headers: { authorization: `Bearer ${TEST_KEY}` } })
   t.equal(refused.statusCode, 400)
   t.equal(refused.json().code, 'invalid_master_key')
+  const same = await app2.inject({ method: 'POST', url: '/v1/sys/rekey', payload: { new_master_key_file: newKeyFile }, headers: { authorization: `Bearer ${TEST_KEY}` } })
+  t.match({ status: same.statusCode, body: same.json() }, { status: 400, body: { code: 'invalid_master_key', message: /already wrapped under/ } }, 'the key in use is not a new one')
+  const readAgain = await app2.inject({ method: 'GET', url: '/v1/secrets/kept/value', headers: { authorization: `Bearer ${TEST_KEY}` } })
+  t.equal(readAgain.json().value, 'still here', 'and nothing changed')
 })
 
 t.test('an online backup is checked, and restores into an empty folder with the same key', { skip: TEST_STORE === 'postgres' && 'the online backup is SQLite\'s; PostgreSQL is backed up with pg_dump (next test)' }, async t => {

@@ -14,9 +14,20 @@ function isAddressOrRange (entry: string): boolean {
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128))
 }
 
-/** `true`, `*`, 0.0.0.0/0 or ::/0: every peer, so any client could forge its address. */
+/**
+ * Narrowest prefix a proxy range may have: a wider one (0.0.0.0/1 and 128.0.0.0/1 together,
+ * ::ffff:0:0/96 for every IPv4 peer) trusts nearly every peer, so nearly any client could forge
+ * its address. 10.0.0.0/8 and fc00::/7 are the widest private ranges.
+ */
+const NARROWEST_PREFIX = { ipv4: 8, ipv6: 7, ipv4Mapped: 96 + 8 }
+
+/** `true`, `*`, or a range wider than NARROWEST_PREFIX (0.0.0.0/0, ::/0 among them). */
 function trustsEveryone (entry: string): boolean {
-  return /^(true|\*)$/i.test(entry) || (isAddressOrRange(entry) && /\/0+$/.test(entry))
+  if (/^(true|\*)$/i.test(entry)) return true
+  if (!isAddressOrRange(entry) || !entry.includes('/')) return false
+  const [address = '', prefix = ''] = entry.split('/')
+  if (isIP(address) === 4) return Number(prefix) < NARROWEST_PREFIX.ipv4
+  return Number(prefix) < (/^::ffff:/i.test(address) ? NARROWEST_PREFIX.ipv4Mapped : NARROWEST_PREFIX.ipv6)
 }
 
 /**
@@ -27,7 +38,7 @@ const proxyList = z.string().transform((text, ctx) => {
   const entries = text.split(',').map(entry => entry.trim()).filter(entry => entry !== '')
   for (const entry of entries) {
     if (trustsEveryone(entry)) {
-      ctx.addIssue({ code: 'custom', message: `must list the proxies' addresses (IPs or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8), not "${entry}": trusting every peer would let any client forge its address` })
+      ctx.addIssue({ code: 'custom', message: `must list the proxies' addresses (IPs or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8), not "${entry}": trusting (nearly) every peer would let any client forge its address` })
     } else if (!isAddressOrRange(entry)) {
       ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR range (list the proxies' addresses, comma-separated)` })
     }

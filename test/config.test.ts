@@ -56,6 +56,7 @@ t.test('TROVE_TRUST_PROXY lists the proxies to believe: none unless set', async 
   t.same(loadConfig({ TROVE_TRUST_PROXY: '127.0.0.1,10.0.0.0/8,::1' }).trustProxy, ['127.0.0.1', '10.0.0.0/8', '::1'])
   t.same(loadConfig({ TROVE_TRUST_PROXY: ' 192.0.2.7 , fd00::/8, ' }).trustProxy, ['192.0.2.7', 'fd00::/8'], 'spaces and a trailing comma are allowed')
   t.same(loadConfig({ TROVE_TRUST_PROXY: '172.16.0.0/12,2001:db8::/128,10.1.2.3/32' }).trustProxy, ['172.16.0.0/12', '2001:db8::/128', '10.1.2.3/32'])
+  t.same(loadConfig({ TROVE_TRUST_PROXY: 'fc00::/7,::ffff:10.0.0.0/104' }).trustProxy, ['fc00::/7', '::ffff:10.0.0.0/104'], 'the widest private ranges')
 })
 
 t.test('TROVE_TRUST_PROXY refuses what is not an address or a CIDR range, naming the entry', async t => {
@@ -68,11 +69,12 @@ t.test('TROVE_TRUST_PROXY refuses what is not an address or a CIDR range, naming
   t.throws(() => loadConfig({ TROVE_TRUST_PROXY: 'a,b' }), { message: /TROVE_TRUST_PROXY "a" .*; TROVE_TRUST_PROXY "b" / }, 'every bad entry is named')
 })
 
-t.test('TROVE_TRUST_PROXY never trusts everyone: true, * or a /0 range asks for the proxy addresses', async t => {
-  for (const everyone of ['true', 'TRUE', '*', '0.0.0.0/0', '::/0', '10.0.0.1,true']) {
+t.test('TROVE_TRUST_PROXY never trusts everyone: true, * or a range wider than /8 (IPv4), /7 (IPv6) asks for the proxy addresses', async t => {
+  // wide ranges together cover every peer: 0.0.0.0/1 and 128.0.0.0/1, or ::ffff:0:0/96 for every IPv4 peer
+  for (const everyone of ['true', 'TRUE', '*', '0.0.0.0/0', '::/0', '10.0.0.1,true', '0.0.0.0/1', '10.0.0.1,128.0.0.0/1', '10.0.0.0/7', '::ffff:0:0/96', '::/1', '8000::/1']) {
     t.throws(() => loadConfig({ TROVE_TRUST_PROXY: everyone }), {
       name: 'StartupError',
-      message: /^invalid setting: TROVE_TRUST_PROXY must list the proxies' addresses \(IPs or CIDR ranges, e\.g\. 127\.0\.0\.1,10\.0\.0\.0\/8\), not "[^"]+": trusting every peer would let any client forge its address$/
+      message: /^invalid setting: TROVE_TRUST_PROXY must list the proxies' addresses \(IPs or CIDR ranges, e\.g\. 127\.0\.0\.1,10\.0\.0\.0\/8\), not "[^"]+": trusting \(nearly\) every peer would let any client forge its address$/
     }, everyone)
   }
 })

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Logger } from 'pino'
-import { createAuditLog } from './audit/audit-log.js'
+import { createAuditLog, eventFrom } from './audit/audit-log.js'
 import authenticate from './http/authenticate.js'
 import { clientErrorHandler } from './http/client-errors.js'
 import webConsole from './http/console.js'
@@ -91,7 +91,17 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     done()
   })
   acceptJsonWhateverTheContentType(app, BODY_LIMIT)
-  installErrorHandler(app)
+  const { now } = options
+  const audit = createAuditLog({ store, auditKey: keyring.auditKey, now, recordReads: options.auditReads })
+  // every refusal of a known key is recorded, whichever check refused it
+  installErrorHandler(app, {
+    onForbidden: (request, code) => {
+      if (request.principal === null) return
+      audit.recordRefusal(eventFrom(request.principal, 'ACCESS_DENIED', {
+        outcome: 'denied', detail: `${request.method} ${request.routeOptions.url ?? ''}: ${code}`
+      }))
+    }
+  })
   app.addHook('onSend', (_request, reply, payload, done) => {
     // answers may hold secret values: never keep them in a cache
     reply.header('cache-control', 'no-store')
@@ -99,8 +109,6 @@ export async function buildApp (options: BuildAppOptions): Promise<FastifyInstan
     done(null, payload)
   })
 
-  const { now } = options
-  const audit = createAuditLog({ store, auditKey: keyring.auditKey, now, recordReads: options.auditReads })
   const secrets = createSecretsService({
     store, cipher, keyring, audit, now, maxVersions: options.maxVersions, recoveryDays: options.recoveryDays
   })

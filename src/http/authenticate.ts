@@ -97,14 +97,15 @@ async function authenticate (app: FastifyInstance, options: AuthenticateOptions)
   })
   const verifiers = { bearer: verifierFor('Bearer'), apiKey: verifierFor('Api-Key') }
 
+  /** A 401 is recorded here; a 403 (with the key known) by the error handler, as every 403 is. */
   async function refuse (request: FastifyRequest, err: AppError): Promise<never> {
-    audit.recordRefusal(eventFrom(request.principal ?? undefined, err.statusCode === 403 ? 'ACCESS_DENIED' : 'AUTH_FAILED', {
-      outcome: 'denied',
-      clientIp: request.ip,
-      requestId: request.id,
-      detail: `${request.method} ${request.routeOptions.url ?? ''}: ${err.code}`
-    }))
     if (err.statusCode === 401) {
+      audit.recordRefusal(eventFrom(undefined, 'AUTH_FAILED', {
+        outcome: 'denied',
+        clientIp: request.ip,
+        requestId: request.id,
+        detail: `${request.method} ${request.routeOptions.url ?? ''}: ${err.code}`
+      }))
       lastFailureAt = performance.now()
       await failures(request)
     }

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, errorBody } from '../errors.js'
 
 interface Mapped {
@@ -53,13 +53,19 @@ function describe (err: FastifyError): Record<string, unknown> {
   return { type: err.name, code: err.code, message: safeMessage ? err.message : undefined, stack: frames.join('\n') }
 }
 
+export interface ErrorHandlerOptions {
+  /** every 403 (a missing scope, a team-bound key, a grant beyond the caller's own) goes here, for the audit log */
+  onForbidden?: (request: FastifyRequest, code: string) => void
+}
+
 /**
  * One place turns every error into `{error, message, code}`. Messages of unexpected errors never
  * reach the client, and 5xx are logged with the request id so an operator can find them.
  */
-export function installErrorHandler (app: FastifyInstance): void {
+export function installErrorHandler (app: FastifyInstance, options: ErrorHandlerOptions = {}): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const mapped = map(err)
+    if (mapped.statusCode === 403) options.onForbidden?.(request, mapped.code)
     // expected refusals (shutting down, disk full, database away) are warnings, not bugs
     if (mapped.statusCode >= 500 && err instanceof AppError && mapped.statusCode !== 500) {
       request.log.warn({ code: mapped.code }, 'request refused')

@@ -56,6 +56,24 @@ t.test('changes, reads and refusals are recorded, newest first, never with a val
   for (const bad of ['limit=0', 'since=yesterday', 'since=2026-02-30T00:00:00Z', 'until=2026-04-31', 'cursor=abc']) t.equal((await call({ method: 'GET', url: `/v1/audit_logs?${bad}` })).statusCode, 400, bad)
 })
 
+t.test('every 403 of a known key is recorded, whichever check refused it', async t => {
+  const { call } = await buildTestApp(t)
+  const team = (await call({ method: 'POST', url: '/v1/teams', payload: { name: 'ml' } })).json()
+  const bound = (await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'team admin', scopes: ['admin'], teams: [team.id] } })).json()
+  const manager = (await call({ method: 'POST', url: '/v1/api_keys', payload: { name: 'mgr', scopes: ['keys:manage'], expires_at: '2099-01-01T00:00:00Z' } })).json()
+  const refusals: [string, 'GET' | 'POST', string, object | undefined, string][] = [
+    [bound.key, 'POST', '/v1/sys/rotate', undefined, 'POST /v1/sys/rotate: team_bound_key'],
+    [manager.key, 'POST', '/v1/api_keys', { name: 'x', scopes: ['admin'] }, 'POST /v1/api_keys: scope_not_held'],
+    [manager.key, 'POST', '/v1/api_keys', { name: 'x', scopes: ['keys:manage'], expires_at: '2100-01-01T00:00:00Z' }, 'POST /v1/api_keys: expiry_beyond_own'],
+    [manager.key, 'GET', '/v1/secrets', undefined, 'GET /v1/secrets: insufficient_scope']
+  ]
+  for (const [key, method, url, payload] of refusals) t.equal((await call({ method, url, payload, key })).statusCode, 403, url)
+  const denied = await events(call, '?event_type=ACCESS_DENIED')
+  t.same(denied.map(e => [e.key_id, e.outcome, e.detail]).sort(), [
+    [bound.id, 'denied', refusals[0]![4]], [manager.id, 'denied', refusals[1]![4]], [manager.id, 'denied', refusals[2]![4]], [manager.id, 'denied', refusals[3]![4]]
+  ].sort(), 'each once, with the key that asked')
+})
+
 t.test('the chain verifies, and every edit, deletion or reordering is found', async t => {
   /** each tampering returns the id verify must name first */
   const tamperings: [string, (raw: RawSql) => Promise<number>][] = [

@@ -25,6 +25,8 @@ export interface ApiKey {
   last_used_at: string | null
   revoked: boolean
   revoked_at: string | null
+  /** false when the stored row fails its MAC (changed outside Trove): the key is refused whatever the rest says */
+  intact: boolean
 }
 
 /** A key as its creation answers it: the only time the key itself is shown. */

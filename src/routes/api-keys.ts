@@ -12,10 +12,11 @@ const apiKeyProperties = {
   expires_at: { type: ['string', 'null'], format: 'date-time' },
   last_used_at: { type: ['string', 'null'], format: 'date-time' },
   revoked: { type: 'boolean' },
-  revoked_at: { type: ['string', 'null'], format: 'date-time' }
+  revoked_at: { type: ['string', 'null'], format: 'date-time' },
+  intact: { type: 'boolean' }
 } as const
 
-const apiKeySchema = { type: 'object', required: ['id', 'name', 'scopes', 'teams', 'created_at', 'expires_at', 'last_used_at', 'revoked'], properties: apiKeyProperties } as const
+const apiKeySchema = { type: 'object', required: ['id', 'name', 'scopes', 'teams', 'created_at', 'expires_at', 'last_used_at', 'revoked', 'intact'], properties: apiKeyProperties } as const
 const createdKeySchema = { type: 'object', required: [...apiKeySchema.required, 'key'], properties: { ...apiKeyProperties, key: { type: 'string' } } } as const
 const apiKeyListSchema = { type: 'object', required: ['api_keys'], properties: { api_keys: { type: 'array', items: apiKeySchema } } } as const
 

@@ -152,7 +152,9 @@ export function createApiKeysService (deps: { store: Store, keyring: Keyring, au
         expires_at: key.expiresAt,
         last_used_at: verifier.pendingLastUsed(key.id) ?? key.lastUsedAt,
         revoked: key.revokedAt !== null,
-        revoked_at: key.revokedAt
+        revoked_at: key.revokedAt,
+        // what the row says may be what someone wrote into it: the list says so, as the verifier refuses it
+        intact: !keyring.grantsSealed || grantIntact(keyring.grantKey, key)
       }
     },
 

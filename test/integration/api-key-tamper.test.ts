@@ -59,6 +59,9 @@ for (const store of STORES) {
       t.match(res.json(), { code: 'invalid_api_key', message: 'the API key is not valid' }, `${what}: the answer says nothing of the row`)
     }
     t.equal(await s.status({ id: 'admin', key: TEST_KEY }), 200, 'the untouched admin key works')
+    const listed = (await s.call({ method: 'GET', url: '/v1/api_keys' })).json().api_keys as { id: string, intact: boolean, scopes: string[] }[]
+    t.same(listed.filter(k => !k.intact).map(k => k.id).sort(), edits.map(([, key]) => key.id).sort(), 'the key list marks exactly the edited rows')
+    t.same(listed.find(k => k.id === s.reader.id)?.scopes, ['admin'], 'showing what was written, flagged')
     const refusals = s.lines.map(line => JSON.parse(line)).filter(entry => entry.reason === 'tampered')
     t.same(refusals.map(entry => [entry.level, entry.keyId]).sort(), edits.map(([, key]) => [50, key.id]).sort(),
       'each refusal is logged as an error naming the key')

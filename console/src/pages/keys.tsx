@@ -80,9 +80,13 @@ export function KeysPage () {
                   <td data-label='Created'><Time iso={k.created_at} /></td>
                   <td data-label='Last used'><Time iso={k.last_used_at} /></td>
                   <td data-label='Expires'>{k.expires_at === null ? 'never' : <Time iso={k.expires_at} />}</td>
-                  <td data-label='Status'>{k.revoked ? <span>revoked <Time iso={k.revoked_at} /></span> : expired(k) ? 'expired' : 'active'}</td>
+                  <td data-label='Status'>
+                    {!k.intact
+                      ? <strong class='tampered'>refused: its row was changed outside Trove</strong>
+                      : k.revoked ? <span>revoked <Time iso={k.revoked_at} /></span> : expired(k) ? 'expired' : 'active'}
+                  </td>
                   <td data-label='Action'>
-                    {!k.revoked && (
+                    {(!k.revoked || !k.intact) && (
                       <button type='button' class='danger' onClick={() => setRevoking(k)}>
                         Revoke<span class='visually-hidden'> key {k.name} ({k.id})</span>
                       </button>

@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal
     authFailure: AuthFailure | undefined
+    /** the refused key's id, when it is one Trove knows (revoked, expired, tampered) */
+    authFailureKeyId: string | undefined
   }
   interface FastifyContextConfig {
     /** the scope a key needs for this route; null: any valid key. Every /v1 route must say. */
@@ -84,6 +86,7 @@ async function authenticate (app: FastifyInstance, options: AuthenticateOptions)
       return true
     }
     request.authFailure = result.failure
+    request.authFailureKeyId = result.keyId
     if (result.failure === 'tampered') {
       request.log.error({ keyId: result.keyId, reason: result.failure },
         'API key refused: its stored row fails its integrity check (changed outside Trove); revoke it and create a new one')
@@ -101,6 +104,7 @@ async function authenticate (app: FastifyInstance, options: AuthenticateOptions)
   async function refuse (request: FastifyRequest, err: AppError): Promise<never> {
     if (err.statusCode === 401) {
       audit.recordRefusal(eventFrom(undefined, 'AUTH_FAILED', {
+        keyId: request.authFailureKeyId ?? null,
         outcome: 'denied',
         clientIp: request.ip,
         requestId: request.id,
@@ -114,6 +118,7 @@ async function authenticate (app: FastifyInstance, options: AuthenticateOptions)
 
   app.decorateRequest('principal', null as unknown as Principal)
   app.decorateRequest('authFailure', undefined)
+  app.decorateRequest('authFailureKeyId', undefined)
   app.addHook('onRequest', async (request, reply) => {
     const blocked = mayBeBlocked() ? await failures(request, { increment: false }) : undefined
     if (blocked !== undefined && !blocked.isAllowed && blocked.remaining === 0) throw tooManyRequests(blocked.ttlInSeconds, 'too many failed authentications from this address; wait before trying again')

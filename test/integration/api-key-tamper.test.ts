@@ -20,6 +20,10 @@ import { testSchema } from '../fixtures/postgres.js'
  */
 const STORES = ['sqlite', 'postgres'] as const
 
+/** An edit that widens a key to admin; PostgreSQL's scopes column is jsonb, so the text is cast there. */
+const widenToAdmin = (store: typeof STORES[number]) =>
+  `UPDATE api_keys SET scopes = ${store === 'postgres' ? '?::jsonb' : '?'} WHERE id = ?`
+
 interface Key { id: string, key: string }
 
 async function setup (t: Test, store: typeof STORES[number]) {
@@ -44,14 +48,12 @@ for (const store of STORES) {
     t.equal(await s.status(s.bound, '/v1/sys/rotation'), 403, 'before: the bound admin key may not use /v1/sys')
 
     const edits: [string, Key, string, unknown[]][] = [
-      ['scopes widened to admin', s.reader, 'UPDATE api_keys SET scopes = ? WHERE id = ?', ['["admin"]']],
+      ['scopes widened to admin', s.reader, widenToAdmin(store), ['["admin"]']],
       ['team binding removed', s.bound, 'UPDATE api_keys SET teams = NULL WHERE id = ?', []],
       ['expiry removed', s.expiring, 'UPDATE api_keys SET expires_at = NULL WHERE id = ?', []],
       ['revocation cleared', s.revoked, 'UPDATE api_keys SET revoked_at = NULL WHERE id = ?', []]
     ]
-    // PostgreSQL's scopes column is jsonb; the placeholder's text is cast there
-    const sql = (text: string) => store === 'postgres' ? text.replace('scopes = ?', 'scopes = ?::jsonb') : text
-    for (const [, key, text, params] of edits) await s.rawSql(sql(text), [...params, key.id])
+    for (const [, key, text, params] of edits) await s.rawSql(text, [...params, key.id])
 
     for (const [what, key] of edits) {
       const res = await s.call({ method: 'GET', url: '/v1/api_keys', key: key.key })
@@ -85,7 +87,7 @@ for (const store of STORES) {
 
   t.test(`${store}: revoking a tampered key seals it as revoked`, async t => {
     const s = await setup(t, store)
-    await s.rawSql(store === 'postgres' ? 'UPDATE api_keys SET scopes = \'["admin"]\'::jsonb WHERE id = ?' : 'UPDATE api_keys SET scopes = \'["admin"]\' WHERE id = ?', [s.reader.id])
+    await s.rawSql(widenToAdmin(store), ['["admin"]', s.reader.id])
     const revoke = await s.call({ method: 'DELETE', url: `/v1/api_keys/${s.reader.id}` })
     t.match(revoke.json(), { id: s.reader.id, revoked: true })
     const res = await s.call({ method: 'GET', url: '/v1/secrets', key: s.reader.key })
@@ -180,7 +182,7 @@ for (const store of STORES) {
       'the upgrade is in the audit chain')
     await again.close()
 
-    await s.raw(store === 'postgres' ? 'UPDATE api_keys SET scopes = \'["admin"]\'::jsonb WHERE id = ?' : 'UPDATE api_keys SET scopes = \'["admin"]\' WHERE id = ?', [reader.id])
+    await s.raw(widenToAdmin(store), ['["admin"]', reader.id])
     const tampered = await s.start()
     t.equal((await tampered.call('GET', '/v1/api_keys', reader.key)).statusCode, 401, 'a row edited after the upgrade is refused')
     t.equal((await tampered.call('GET', '/v1/api_keys')).statusCode, 200, 'the admin key is not')
